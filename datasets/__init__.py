@@ -1,0 +1,1 @@
+"""slim's datasets as TFRecord pipelines, and the converters that write them."""

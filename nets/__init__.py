@@ -1,0 +1,13 @@
+"""slim's image classification networks as Keras 3 functional models.
+
+Every family module is imported here explicitly, which registers its networks
+in `nets_factory`.
+"""
+
+from . import layers
+from . import nets_factory
+from . import checkpoints
+from . import inception_v3
+from . import inception_resnet_v2
+
+__all__ = ['layers', 'nets_factory', 'checkpoints', 'inception_v3', 'inception_resnet_v2']

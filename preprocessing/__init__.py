@@ -1,0 +1,1 @@
+"""slim's image preprocessing (inception, vgg, cifarnet, lenet)."""
