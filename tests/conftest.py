@@ -14,3 +14,15 @@ for path in (ROOT, TESTS):
 import _bootstrap  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 _bootstrap.as_package()
+
+# Two logical CPU devices for the whole session, so the multi-replica code paths
+# (MirroredStrategy over 2 replicas) can be tested on any machine. This must run
+# before TensorFlow initialises its devices.
+import tensorflow as tf  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+_cpus = tf.config.list_physical_devices('CPU')
+try:
+  tf.config.set_logical_device_configuration(
+      _cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+except RuntimeError:  # Devices already initialised (e.g. a plugin imported TF first).
+  pass
