@@ -1,0 +1,533 @@
+"""Evaluation: exact top-1 / top-5 of a checkpoint on a dataset split.
+
+The engine behind `eval_image_classifier.py` (slim's script of the same name):
+
+    config = evaluate.EvalConfig(checkpoint_path='/tmp/inception_v3.ckpt',
+                                 eval_dir='/tmp/eval', dataset_name='imagenet',
+                                 dataset_split_name='validation',
+                                 dataset_dir='/data/imagenet', model_name='inception_v3')
+    result = evaluate.run(config)        # one checkpoint, or a watched train_dir
+
+Every example of the split counts exactly once, whatever the batch size and
+the number of replicas: each batch is padded to the global batch size with a
+validity mask, every replica sums its correct predictions over the valid
+examples only, and the sums are added across replicas. `<eval_dir>/results.json`
+holds `{"checkpoint", "global_step", "num_examples", "accuracy", "recall_5"}`
+(accuracy = top-1, recall_5 = top-5), TensorBoard gets `eval/Accuracy` and
+`eval/Recall_5` at the checkpoint's global step.
+
+Continuous mode (`eval_interval_secs` set) watches a training directory like
+`tf.train.checkpoints_iterator`: it evaluates each new checkpoint once, reads
+only checkpoints that `tf.train.CheckpointManager` has recorded (their files are
+complete by then), and stops after the checkpoint of the last training step or
+when no new checkpoint came for `eval_timeout_secs`.
+"""
+
+import dataclasses
+import json
+import math
+import os
+import re
+import time
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
+
+from absl import logging
+import tensorflow as tf
+from tensorflow.core.framework import summary_pb2
+
+from ..nets import checkpoints
+from ..nets import nets_factory
+
+RESULTS_FILE = 'results.json'
+TRAIN_CONFIG_FILE = 'config.json'
+_STEP_KEYS = ('step/.ATTRIBUTES/VARIABLE_VALUE', 'global_step')
+_PREFIX_STEP = re.compile(r'-(\d+)$')
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalConfig:
+  """What to evaluate, on what, and where the results go.
+
+  Attributes:
+    checkpoint_path: a checkpoint prefix, or a directory (its latest
+      checkpoint; in continuous mode, the training directory to watch).
+    eval_dir: where results.json and the TensorBoard summaries are written.
+    model_name: a name from `nets_factory.list_networks()`.
+    dataset_name: a name known to `datasets.dataset_factory`.
+    dataset_split_name: the split to evaluate (slim's default, 'test').
+    dataset_dir: the directory holding the split's TFRecords.
+    preprocessing_name: defaults to the network's registered preprocessing.
+    eval_image_size: defaults to the network's default image size.
+    batch_size: the global batch size (all replicas together).
+    max_num_batches: evaluate only this many batches (None: the whole split).
+    moving_average_decay: when set, restore the exponential moving averages of
+      the weights (`<name>/ExponentialMovingAverage`) where the checkpoint has
+      them, as slim did.
+    labels_offset: subtracted from the dataset labels; the network then has
+      `num_classes - labels_offset` outputs. 1 evaluates a 1000-class network
+      on 1001-label ImageNet (background 0), -1 a 1001-class network on
+      1000-label data.
+    num_classes: logits width; defaults to the dataset's number of classes
+      minus `labels_offset` (the network's registered width for an injected
+      dataset).
+    num_preprocessing_threads: parallel decode / preprocessing calls.
+    eval_interval_secs: None evaluates once; a number watches
+      `checkpoint_path` (a directory) and evaluates each new checkpoint, looking
+      at most this often.
+    eval_timeout_secs: continuous mode stops when no new checkpoint came for
+      this long (None: wait until the last training step).
+    max_number_of_steps: continuous mode stops after a checkpoint at or beyond
+      this step; defaults to `max_number_of_steps` in the watched directory's
+      config.json, if any.
+    num_clones: replicas to evaluate on (GPUs, else logical CPU devices).
+    network_kwargs: further arguments of the network builder (e.g.
+      depth_multiplier for a slimmed-down net).
+  """
+  checkpoint_path: str
+  eval_dir: str
+  model_name: str = 'inception_v3'
+  dataset_name: str = 'imagenet'
+  dataset_split_name: str = 'test'
+  dataset_dir: Optional[str] = None
+  preprocessing_name: Optional[str] = None
+  eval_image_size: Optional[int] = None
+  batch_size: int = 100
+  max_num_batches: Optional[int] = None
+  moving_average_decay: Optional[float] = None
+  labels_offset: int = 0
+  num_classes: Optional[int] = None
+  num_preprocessing_threads: int = 4
+  eval_interval_secs: Optional[float] = None
+  eval_timeout_secs: Optional[float] = None
+  max_number_of_steps: Optional[int] = None
+  num_clones: int = 1
+  network_kwargs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+  def __post_init__(self):
+    if int(self.batch_size) < 1:
+      raise ValueError(f'batch_size must be >= 1. Received: batch_size={self.batch_size}')
+    if self.max_num_batches is not None and int(self.max_num_batches) < 1:
+      raise ValueError('max_num_batches must be >= 1 or None. '
+                       f'Received: max_num_batches={self.max_num_batches}')
+    if int(self.num_clones) < 1:
+      raise ValueError(f'num_clones must be >= 1. Received: num_clones={self.num_clones}')
+    if self.eval_interval_secs is not None and float(self.eval_interval_secs) < 0:
+      raise ValueError('eval_interval_secs must be >= 0 or None. '
+                       f'Received: eval_interval_secs={self.eval_interval_secs}')
+
+  @property
+  def continuous(self) -> bool:
+    return self.eval_interval_secs is not None
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalResult:
+  """One evaluation of one checkpoint."""
+  checkpoint: str
+  global_step: int
+  num_examples: int
+  correct_top1: int
+  correct_top5: int
+  seconds: float = 0.0
+
+  @property
+  def accuracy(self) -> float:
+    return self.correct_top1 / self.num_examples if self.num_examples else 0.0
+
+  @property
+  def recall_5(self) -> float:
+    return self.correct_top5 / self.num_examples if self.num_examples else 0.0
+
+  def to_json(self) -> Dict[str, Any]:
+    """The results.json record (DESIGN §4)."""
+    return {'checkpoint': self.checkpoint, 'global_step': int(self.global_step),
+            'num_examples': int(self.num_examples), 'accuracy': float(self.accuracy),
+            'recall_5': float(self.recall_5)}
+
+
+# ----------------------------------------------------------------------------
+# Checkpoints and devices
+# ----------------------------------------------------------------------------
+
+def global_step_of(prefix: str) -> int:
+  """The training step a checkpoint was written at.
+
+  Our training checkpoints hold it under the object key `step`, slim's under
+  `global_step`; otherwise the `-NNN` suffix of the prefix is used, else 0.
+  """
+  try:
+    reader = tf.train.load_checkpoint(prefix)
+    for key in _STEP_KEYS:
+      if reader.has_tensor(key):
+        return int(reader.get_tensor(key))
+  except (tf.errors.OpError, ValueError) as e:
+    logging.warning('Could not read the step of %s: %s', prefix, e)
+  match = _PREFIX_STEP.search(prefix)
+  return int(match.group(1)) if match else 0
+
+
+def make_strategy(num_clones: int = 1) -> tf.distribute.Strategy:
+  """The default strategy for one replica, else a MirroredStrategy over
+  `num_clones` GPUs or, without enough GPUs, logical CPU devices.
+
+  Raises:
+    ValueError: if fewer devices exist than `num_clones` and no more can be
+      made (TensorFlow has already initialised its devices).
+  """
+  num_clones = int(num_clones)
+  if num_clones <= 1:
+    return tf.distribute.get_strategy()
+  gpus = tf.config.list_logical_devices('GPU')
+  if len(gpus) >= num_clones:
+    return tf.distribute.MirroredStrategy([d.name for d in gpus[:num_clones]])
+  cpus = tf.config.list_physical_devices('CPU')
+  try:
+    tf.config.set_logical_device_configuration(
+        cpus[0], [tf.config.LogicalDeviceConfiguration()] * num_clones)
+  except RuntimeError:  # Devices initialised already: use what exists.
+    pass
+  logical = tf.config.list_logical_devices('CPU')
+  if len(logical) < num_clones:
+    raise ValueError(
+        f'num_clones={num_clones} needs {num_clones} devices; found {len(gpus)} GPU(s) and '
+        f'{len(logical)} logical CPU device(s), and TensorFlow has already initialised its '
+        'devices. Pass a smaller --num_clones, or create the strategy before any other '
+        'TensorFlow work.')
+  return tf.distribute.MirroredStrategy([d.name for d in logical[:num_clones]])
+
+
+# ----------------------------------------------------------------------------
+# The evaluator
+# ----------------------------------------------------------------------------
+
+class Evaluator:
+  """Builds the network once and evaluates checkpoints on one dataset.
+
+  Args:
+    config: an EvalConfig.
+    dataset: optional `tf.data.Dataset` of (images float32 NHWC, labels int)
+      in dataset label space minus `labels_offset` (already preprocessed,
+      batched or not); by default the split named in `config` is read with
+      `core.input_pipeline.eval_input`. It is iterated afresh for every
+      checkpoint.
+    strategy: defaults to `make_strategy(config.num_clones)`.
+  """
+
+  def __init__(self, config: EvalConfig, dataset: Optional[tf.data.Dataset] = None,
+               strategy: Optional[tf.distribute.Strategy] = None):
+    self.config = config
+    self.spec = nets_factory.get_spec(config.model_name)
+    self.image_size = int(config.eval_image_size or self.spec.default_image_size)
+    self.strategy = strategy or make_strategy(config.num_clones)
+    self.num_replicas = self.strategy.num_replicas_in_sync
+    # Every replica gets the same number of examples, padding included.
+    self.padded_batch = (math.ceil(config.batch_size / self.num_replicas)
+                         * self.num_replicas)
+    self.num_samples = None
+    if dataset is None:
+      dataset, num_classes = self._split_dataset()
+    else:
+      num_classes = self.spec.num_classes
+    if config.num_classes is not None:
+      num_classes = int(config.num_classes)
+    if num_classes < 1:
+      raise ValueError(f'The network needs at least one class; the dataset has '
+                       f'{num_classes + config.labels_offset} and labels_offset is '
+                       f'{config.labels_offset}. Check --labels_offset.')
+    self.num_classes = num_classes
+    self.dataset = self._padded(dataset)
+    with self.strategy.scope():
+      self.network_fn = nets_factory.get_network_fn(
+          config.model_name, num_classes=num_classes, is_training=False,
+          image_size=self.image_size, **dict(config.network_kwargs))
+    self._step = self._make_step()
+    self._writer = None
+
+  # -- input --------------------------------------------------------------
+
+  def _split_dataset(self):
+    """The configured split through the evaluation input pipeline."""
+    cfg = self.config
+    if not cfg.dataset_dir:
+      raise ValueError(f'No dataset_dir given for dataset {cfg.dataset_name!r}. Pass '
+                       '--dataset_dir, the directory holding its TFRecord files.')
+    if not tf.io.gfile.isdir(cfg.dataset_dir):
+      raise ValueError(f'dataset_dir {cfg.dataset_dir!r} does not exist or is not a '
+                       f'directory. Pass the directory holding the {cfg.dataset_name} '
+                       'TFRecord files (see download_and_convert_data.py).')
+    from . import input_pipeline  # pylint: disable=g-import-not-at-top
+    from ..datasets import dataset_factory  # pylint: disable=g-import-not-at-top
+    info = dataset_factory.get_dataset(cfg.dataset_name, cfg.dataset_split_name,
+                                       cfg.dataset_dir)
+    self.num_samples = int(info.num_samples)
+    dataset = input_pipeline.eval_input(
+        cfg.dataset_name, cfg.dataset_dir, split_name=cfg.dataset_split_name,
+        preprocessing_name=cfg.preprocessing_name or self.spec.preprocessing,
+        model_name=cfg.model_name, image_size=self.image_size,
+        batch_size=cfg.batch_size, labels_offset=cfg.labels_offset)
+    return dataset, int(info.num_classes) - int(cfg.labels_offset)
+
+  def _padded(self, dataset: tf.data.Dataset) -> tf.data.Dataset:
+    """Batches of exactly `padded_batch` (images, labels, valid) triples."""
+    spec = dataset.element_spec
+    if not isinstance(spec, (tuple, list)) or len(spec) != 2:
+      raise ValueError('The evaluation dataset must yield (images, labels) pairs. '
+                       f'Received element_spec={spec}')
+    rank = spec[0].shape.rank
+    if rank == 4:  # Batched: re-batch to the configured size.
+      dataset = dataset.unbatch()
+    elif rank != 3:
+      raise ValueError('Evaluation images must be HWC (or batched NHWC) tensors. '
+                       f'Received: {spec[0]}')
+    batch, size = self.config.batch_size, self.padded_batch
+
+    def pad(images, labels):
+      n = tf.shape(labels)[0]
+      extra = size - n
+      valid = tf.concat([tf.ones([n], tf.bool), tf.zeros([extra], tf.bool)], 0)
+      images = tf.pad(tf.cast(images, tf.float32), [[0, extra], [0, 0], [0, 0], [0, 0]])
+      labels = tf.pad(tf.cast(tf.reshape(labels, [-1]), tf.int64), [[0, extra]])
+      images = tf.ensure_shape(images, [size] + spec[0].shape.as_list()[-3:])
+      return images, tf.ensure_shape(labels, [size]), tf.ensure_shape(valid, [size])
+
+    dataset = dataset.batch(batch).map(pad)
+    if self.config.max_num_batches:
+      dataset = dataset.take(int(self.config.max_num_batches))
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = (
+        tf.data.experimental.AutoShardPolicy.OFF)
+    return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)
+
+  # -- the step -----------------------------------------------------------
+
+  def _make_step(self) -> Callable:
+    k = min(5, self.num_classes)
+    net = self.network_fn
+
+    def replica_fn(images, labels, valid):
+      logits, _ = net(images, is_training=False)
+      logits = tf.reshape(tf.cast(logits, tf.float32), [tf.shape(images)[0], -1])
+      top1 = tf.equal(tf.argmax(logits, axis=-1, output_type=tf.int64), labels)
+      # in_top_k is false for labels outside [0, num_classes) (e.g. background
+      # with labels_offset=1), as slim's streaming recall was.
+      top5 = tf.math.in_top_k(targets=tf.cast(labels, tf.int32), predictions=logits, k=k)
+      count = lambda x: tf.reduce_sum(tf.cast(tf.logical_and(x, valid), tf.int64))
+      return tf.stack([count(valid), count(top1), count(top5)])
+
+    @tf.function
+    def step(inputs):
+      per_replica = self.strategy.run(replica_fn, args=inputs)
+      return self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+
+    return step
+
+  # -- evaluation ---------------------------------------------------------
+
+  def restore(self, checkpoint_path: str) -> str:
+    """Loads a checkpoint (EMA weights with moving_average_decay); returns its prefix."""
+    report = checkpoints.restore_checkpoint(
+        self.network_fn, checkpoint_path,
+        use_moving_averages=self.config.moving_average_decay is not None)
+    if self.config.moving_average_decay is not None and not report.from_moving_averages:
+      logging.warning('moving_average_decay is set but %s holds no moving averages; '
+                      'evaluated the raw weights.', report.checkpoint)
+    return report.checkpoint
+
+  def evaluate(self, checkpoint_path: str) -> EvalResult:
+    """Restores `checkpoint_path` and evaluates it over the whole split.
+
+    Writes results.json and the summaries into eval_dir and prints a summary.
+
+    Raises:
+      ValueError: if the checkpoint does not fit the network or the split
+        holds no examples.
+    """
+    prefix = self.restore(checkpoint_path)
+    step = global_step_of(prefix)
+    total_batches = None
+    if self.num_samples is not None:
+      total_batches = math.ceil(self.num_samples / self.config.batch_size)
+      if self.config.max_num_batches:
+        total_batches = min(total_batches, int(self.config.max_num_batches))
+    logging.info('Evaluating %s (step %d) on %d replica(s), batch %d%s.', prefix, step,
+                 self.num_replicas, self.config.batch_size,
+                 f', {total_batches} batches' if total_batches else '')
+    counts = [0, 0, 0]
+    start = last_log = time.time()
+    batches = 0
+    for inputs in self.strategy.experimental_distribute_dataset(self.dataset):
+      counts = [a + int(b) for a, b in zip(counts, self._step(inputs).numpy())]
+      batches += 1
+      now = time.time()
+      if now - last_log > 30:
+        last_log = now
+        rate = counts[0] / max(now - start, 1e-9)
+        eta = (f', ETA {(total_batches - batches) * self.config.batch_size / rate:.0f} s'
+               if total_batches and rate else '')
+        logging.info('Batch %d%s: %d images, %.1f images/s%s.', batches,
+                     f'/{total_batches}' if total_batches else '', counts[0], rate, eta)
+    num_examples, top1, top5 = counts
+    if num_examples == 0:
+      raise ValueError(self._empty_message())
+    result = EvalResult(prefix, step, num_examples, top1, top5, time.time() - start)
+    self._write(result)
+    return result
+
+  def _empty_message(self) -> str:
+    cfg = self.config
+    if self.num_samples is None:
+      return ('The evaluation dataset yielded no examples. Pass a dataset with at least '
+              'one (image, label) pair.')
+    return (f"Split {cfg.dataset_split_name!r} of dataset {cfg.dataset_name!r} in "
+            f'{cfg.dataset_dir!r} yielded no examples (expected {self.num_samples}). Check '
+            '--dataset_dir and --dataset_split_name, and that its TFRecord files are not '
+            'empty (re-run download_and_convert_data.py).')
+
+  def _write(self, result: EvalResult) -> None:
+    eval_dir = self.config.eval_dir
+    os.makedirs(eval_dir, exist_ok=True)
+    path = os.path.join(eval_dir, RESULTS_FILE)
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+      json.dump(result.to_json(), f, indent=2)
+      f.write('\n')
+    os.replace(tmp, path)  # Readers never see a half-written file.
+    if self._writer is None:
+      self._writer = tf.summary.create_file_writer(eval_dir)
+    with self._writer.as_default():
+      _scalar_summary('eval/Accuracy', result.accuracy, result.global_step)
+      _scalar_summary('eval/Recall_5', result.recall_5, result.global_step)
+      _scalar_summary('eval/num_examples', result.num_examples, result.global_step)
+    self._writer.flush()
+    print(format_result(result, self.config if self.num_samples is not None else None),
+          flush=True)
+
+
+def _scalar_summary(tag: str, value: float, step: int) -> None:
+  """A TensorBoard scalar, written without needing the tensorboard package."""
+  metadata = summary_pb2.SummaryMetadata(
+      plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name='scalars'))
+  tf.summary.write(tag, tf.constant(float(value), tf.float32), step=int(step),
+                   metadata=metadata.SerializeToString())
+
+
+def format_result(result: EvalResult, config: Optional[EvalConfig] = None) -> str:
+  """The human-readable summary printed after an evaluation."""
+  where = ''
+  if config is not None:
+    where = f" on {config.dataset_name}/{config.dataset_split_name}"
+  rate = result.num_examples / result.seconds if result.seconds else 0.0
+  return '\n'.join([
+      f'Evaluated {result.checkpoint} (global step {result.global_step}){where}:',
+      f'  examples:  {result.num_examples}  ({result.seconds:.1f} s, {rate:.1f} images/s)',
+      f'  eval/Accuracy  (top-1): {100 * result.accuracy:.2f}%  '
+      f'({result.correct_top1}/{result.num_examples})',
+      f'  eval/Recall_5  (top-5): {100 * result.recall_5:.2f}%  '
+      f'({result.correct_top5}/{result.num_examples})',
+  ])
+
+
+# ----------------------------------------------------------------------------
+# Continuous evaluation
+# ----------------------------------------------------------------------------
+
+def _max_steps_from(train_dir: str) -> Optional[int]:
+  """`max_number_of_steps` from train_dir/config.json (at any nesting level)."""
+  path = os.path.join(train_dir, TRAIN_CONFIG_FILE)
+  if not tf.io.gfile.exists(path):
+    return None
+  try:
+    with tf.io.gfile.GFile(path) as f:
+      data = json.load(f)
+  except (ValueError, tf.errors.OpError) as e:
+    logging.warning('Could not read %s: %s', path, e)
+    return None
+
+  def find(node):
+    if isinstance(node, dict):
+      if node.get('max_number_of_steps') is not None:
+        return int(node['max_number_of_steps'])
+      for value in node.values():
+        found = find(value)
+        if found is not None:
+          return found
+    return None
+  return find(data)
+
+
+def new_checkpoints(train_dir: str, interval_secs: float = 0.0,
+                    timeout_secs: Optional[float] = None,
+                    sleep: Callable[[float], None] = time.sleep) -> Iterator[str]:
+  """Yields each newly recorded checkpoint of `train_dir`, as checkpoints_iterator.
+
+  Only checkpoints that the directory's `checkpoint` state file names and whose
+  index file exists are yielded: `tf.train.CheckpointManager` records a
+  checkpoint after its files are complete, so a half-written one is never read.
+  When several appeared since the last look, the newest is yielded. Stops when
+  nothing new came for `timeout_secs` (never, if None).
+  """
+  last = None
+  last_time = time.time()
+  while True:
+    start = time.time()
+    latest = tf.train.latest_checkpoint(train_dir)
+    if latest is not None and latest != last:
+      last = latest
+      yield latest
+      last_time = time.time()
+    elif timeout_secs is not None and time.time() - last_time > timeout_secs:
+      logging.info('No new checkpoint in %s for %.0f s; stopping.', train_dir, timeout_secs)
+      return
+    wait = max(0.0, float(interval_secs) - (time.time() - start))
+    if timeout_secs is not None:
+      wait = min(wait, max(0.0, last_time + timeout_secs - time.time()) + 0.05)
+    sleep(wait if wait > 0 else 0.05)
+
+
+def evaluate_continuously(config: EvalConfig, dataset: Optional[tf.data.Dataset] = None,
+                          evaluator: Optional[Evaluator] = None) -> List[EvalResult]:
+  """Evaluates each new checkpoint of the directory `config.checkpoint_path`.
+
+  Returns:
+    The results, in order.
+
+  Raises:
+    ValueError: if checkpoint_path is not a directory, or a checkpoint does
+      not fit the network.
+  """
+  train_dir = config.checkpoint_path
+  if not tf.io.gfile.isdir(train_dir):
+    raise ValueError(f'Continuous evaluation watches a training directory, but '
+                     f'checkpoint_path {train_dir!r} is not a directory. Pass the train_dir, '
+                     'or leave --eval_interval_secs unset to evaluate one checkpoint.')
+  evaluator = evaluator or Evaluator(config, dataset)
+  max_steps = config.max_number_of_steps
+  if max_steps is None:
+    max_steps = _max_steps_from(train_dir)
+  logging.info('Watching %s every %s s (timeout %s s, last step %s).', train_dir,
+               config.eval_interval_secs, config.eval_timeout_secs, max_steps)
+  results = []
+  for prefix in new_checkpoints(train_dir, config.eval_interval_secs,
+                                config.eval_timeout_secs):
+    try:
+      result = evaluator.evaluate(prefix)
+    except tf.errors.NotFoundError as e:  # Deleted by max_to_keep while we looked.
+      logging.warning('Checkpoint %s disappeared before it was read (%s); waiting for the '
+                      'next one.', prefix, e.message)
+      continue
+    results.append(result)
+    if max_steps is not None and result.global_step >= max_steps:
+      logging.info('Evaluated the last training step (%d); stopping.', result.global_step)
+      break
+  return results
+
+
+def run(config: EvalConfig, dataset: Optional[tf.data.Dataset] = None):
+  """Evaluates once (returns an EvalResult) or continuously (a list of them)."""
+  if config.continuous:
+    return evaluate_continuously(config, dataset)
+  return Evaluator(config, dataset).evaluate(config.checkpoint_path)
+
+
+__all__ = ['EvalConfig', 'EvalResult', 'Evaluator', 'evaluate_continuously', 'format_result',
+           'global_step_of', 'make_strategy', 'new_checkpoints', 'run']
