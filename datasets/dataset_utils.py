@@ -1,0 +1,568 @@
+"""Shared helpers for slim's datasets: features, label files, downloads, reading.
+
+The feature helpers and `image_to_tfexample` write exactly the keys slim's
+converters wrote, so files made here and by slim are interchangeable.
+
+`DatasetSplit` is what `dataset_factory.get_dataset` returns: slim's
+`slim.dataset.Dataset` (num_samples, num_classes, labels_to_names, ...) plus a
+`tf.data` reader that
+
+* names the file and record index of a corrupt or truncated record (an
+  `InvalidArgumentError` raised while iterating), instead of TensorFlow's bare
+  `DataLossError: corrupted record at <offset>`;
+* reports every image it cannot decode with its file and record index, and
+  either fails (the default) or skips it, counting the skipped ones.
+"""
+
+import dataclasses
+import glob as _glob
+import os
+import shutil
+import sys
+import tarfile
+import time
+import urllib.parse
+import urllib.request
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
+
+from absl import logging
+import tensorflow as tf
+
+LABELS_FILENAME = 'labels.txt'
+AUTOTUNE = tf.data.AUTOTUNE
+# A TFRecord on disk is: uint64 length, uint32 masked crc of the length, the
+# data, uint32 masked crc of the data.
+_RECORD_OVERHEAD_BYTES = 16
+
+
+# ---------------------------------------------------------------------------
+# tf.train.Example features (slim's dataset_utils).
+# ---------------------------------------------------------------------------
+def int64_feature(values) -> tf.train.Feature:
+  """An int64 feature from an int or a list of ints."""
+  if not isinstance(values, (tuple, list)):
+    values = [values]
+  return tf.train.Feature(int64_list=tf.train.Int64List(value=[int(v) for v in values]))
+
+
+def float_feature(values) -> tf.train.Feature:
+  """A float feature from a float or a list of floats."""
+  if not isinstance(values, (tuple, list)):
+    values = [values]
+  return tf.train.Feature(float_list=tf.train.FloatList(value=[float(v) for v in values]))
+
+
+def bytes_feature(values) -> tf.train.Feature:
+  """A bytes feature from bytes / str or a list of them (str is utf-8 encoded)."""
+  if not isinstance(values, (tuple, list)):
+    values = [values]
+  values = [v.encode('utf-8') if isinstance(v, str) else bytes(v) for v in values]
+  return tf.train.Feature(bytes_list=tf.train.BytesList(value=values))
+
+
+def image_to_tfexample(image_data: bytes, image_format: Union[bytes, str], height: int,
+                       width: int, class_id: int) -> tf.train.Example:
+  """The Example slim's flowers / cifar10 / mnist converters write."""
+  return tf.train.Example(features=tf.train.Features(feature={
+      'image/encoded': bytes_feature(image_data),
+      'image/format': bytes_feature(image_format),
+      'image/class/label': int64_feature(class_id),
+      'image/height': int64_feature(height),
+      'image/width': int64_feature(width),
+  }))
+
+
+# ---------------------------------------------------------------------------
+# labels.txt
+# ---------------------------------------------------------------------------
+def write_label_file(labels_to_class_names: Mapping[int, str], dataset_dir: str,
+                     filename: str = LABELS_FILENAME) -> None:
+  """Writes `<label>:<class name>` lines, sorted by label, as slim did."""
+  with tf.io.gfile.GFile(os.path.join(dataset_dir, filename), 'w') as f:
+    for label in sorted(labels_to_class_names):
+      f.write(f'{label}:{labels_to_class_names[label]}\n')
+
+
+def has_labels(dataset_dir: str, filename: str = LABELS_FILENAME) -> bool:
+  return tf.io.gfile.exists(os.path.join(dataset_dir, filename))
+
+
+def read_label_file(dataset_dir: str, filename: str = LABELS_FILENAME) -> Dict[int, str]:
+  """Reads a labels file written by `write_label_file` into {label: name}."""
+  path = os.path.join(dataset_dir, filename)
+  with tf.io.gfile.GFile(path, 'r') as f:
+    lines = [line for line in f.read().split('\n') if line]
+  labels_to_names = {}
+  for number, line in enumerate(lines, 1):
+    label, sep, name = line.partition(':')
+    if not sep or not label.strip().isdigit():
+      raise ValueError(f"{path}:{number}: expected '<integer label>:<class name>'. "
+                       f'Received: {line!r}')
+    labels_to_names[int(label)] = name
+  return labels_to_names
+
+
+# ---------------------------------------------------------------------------
+# Progress and downloads.
+# ---------------------------------------------------------------------------
+class Progress:
+  """Logs `done / total` and items/s at most every `every_s` seconds."""
+
+  def __init__(self, what: str, total: Optional[int], every_s: float = 10.0):
+    self.what = what
+    self.total = total
+    self.every_s = every_s
+    self.done = 0
+    self._start = time.monotonic()
+    self._last = self._start
+
+  def update(self, n: int = 1, force: bool = False) -> None:
+    self.done += n
+    now = time.monotonic()
+    if force or now - self._last >= self.every_s or self.done == self.total:
+      self._last = now
+      rate = self.done / max(now - self._start, 1e-9)
+      total = '?' if self.total is None else str(self.total)
+      eta = ''
+      if self.total and rate > 0:
+        eta = f', ETA {max(self.total - self.done, 0) / rate:.0f} s'
+      logging.info('%s: %d / %s (%.1f/s%s)', self.what, self.done, total, rate, eta)
+
+
+def download(url: str, dest_dir: str, filename: Optional[str] = None) -> str:
+  """Downloads `url` (http(s) or file://) into `dest_dir`, logging progress.
+
+  An existing file of the same name is kept (slim's converters behave the same,
+  so a partial run can be resumed with the archive already in place).
+
+  Returns:
+    The path of the downloaded file.
+  """
+  filename = filename or os.path.basename(urllib.parse.urlparse(url).path)
+  path = os.path.join(dest_dir, filename)
+  if tf.io.gfile.exists(path):
+    logging.info('%s already exists; not downloading %s.', path, url)
+    return path
+  tf.io.gfile.makedirs(dest_dir)
+  tmp = path + '.part'
+  logging.info('Downloading %s to %s', url, path)
+  try:
+    with urllib.request.urlopen(url) as response, open(tmp, 'wb') as out:
+      total = response.headers.get('Content-Length')
+      total = int(total) if total else None
+      done, start, last = 0, time.monotonic(), 0.0
+      while True:
+        chunk = response.read(1 << 20)
+        if not chunk:
+          break
+        out.write(chunk)
+        done += len(chunk)
+        now = time.monotonic()
+        if now - last > 5.0:
+          last = now
+          pct = f' ({100.0 * done / total:.1f}%)' if total else ''
+          logging.info('  %s: %.1f MB%s, %.1f MB/s', filename, done / 1e6, pct,
+                       done / 1e6 / max(now - start, 1e-9))
+  except OSError as e:
+    if os.path.exists(tmp):
+      os.remove(tmp)
+    raise IOError(f'Could not download {url}: {e}. Download it by hand into '
+                  f'{dest_dir} and run the command again.') from e
+  os.replace(tmp, path)
+  logging.info('Downloaded %s (%d bytes).', filename, os.path.getsize(path))
+  return path
+
+
+def download_and_uncompress_tarball(tarball_url: str, dataset_dir: str) -> str:
+  """Downloads a .tar(.gz) into `dataset_dir` and extracts it there; returns its path."""
+  path = download(tarball_url, dataset_dir)
+  with tarfile.open(path, 'r:*') as tar:
+    tar.extractall(dataset_dir, filter='data')
+  return path
+
+
+def remove_paths(paths: Sequence[str]) -> None:
+  """Deletes temporary files and folders made during a conversion."""
+  for path in paths:
+    if os.path.isdir(path):
+      shutil.rmtree(path)
+    elif os.path.exists(path):
+      os.remove(path)
+
+
+# ---------------------------------------------------------------------------
+# Reading.
+# ---------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class DatasetInfo:
+  """The constants of one dataset (what slim spread over a dataset module).
+
+  Attributes:
+    name: dataset_factory name.
+    file_pattern: `%s` is replaced by the split name; shell glob.
+    splits_to_sizes: slim's split sizes.
+    num_classes: number of labels including any background class.
+    labels_offset: how much to subtract from the stored labels to get labels
+      in [0, num_classes - labels_offset) (slim's `--labels_offset`; 1 to
+      train a 1000-way ImageNet classifier without the background class).
+    channels: channels of the decoded `image`.
+    convert_command: how to make the files, shown when they are missing.
+    items_to_descriptions: slim's item descriptions.
+    keys_to_features: the `tf.io.parse_single_example` spec.
+    parse_items: maps the parsed features to the non-image items.
+    default_labels_to_names: used when the dataset dir has no labels.txt.
+  """
+  name: str
+  file_pattern: str
+  splits_to_sizes: Mapping[str, int]
+  num_classes: int
+  channels: int
+  convert_command: str
+  items_to_descriptions: Mapping[str, str]
+  keys_to_features: Mapping[str, Any]
+  parse_items: Optional[Callable[[Dict[str, tf.Tensor]], Dict[str, tf.Tensor]]] = None
+  default_labels_to_names: Optional[Callable[[], Dict[int, str]]] = None
+  labels_offset: int = 0
+
+
+def base_keys_to_features() -> Dict[str, Any]:
+  """The features every slim classification record has."""
+  return {
+      'image/encoded': tf.io.FixedLenFeature((), tf.string, default_value=''),
+      'image/format': tf.io.FixedLenFeature((), tf.string, default_value='jpeg'),
+      'image/class/label': tf.io.FixedLenFeature((), tf.int64, default_value=-1),
+  }
+
+
+class DatasetSplit:
+  """One split of a dataset: slim's `Dataset` plus a `tf.data` reader.
+
+  Attributes:
+    name: the dataset name ('imagenet', 'flowers', ...).
+    split_name: 'train', 'validation' or 'test'.
+    dataset_dir: where the TFRecords are.
+    file_pattern: the glob (within dataset_dir) that selects this split's files.
+    num_samples: the number of examples; see `dataset_factory.get_dataset`.
+    num_classes: number of labels (ImageNet: 1001 with 0 = background).
+    labels_offset: see `DatasetInfo`.
+    labels_to_names: {label: human-readable name}.
+    items_to_descriptions: slim's item descriptions.
+    channels: channels of the decoded images.
+  """
+
+  def __init__(self, info: DatasetInfo, split_name: str, dataset_dir: str,
+               file_pattern: Optional[str] = None,
+               num_samples: Union[None, int, str] = None,
+               labels_to_names: Optional[Dict[int, str]] = None):
+    if split_name not in info.splits_to_sizes:
+      raise ValueError(f'Unknown split_name {split_name!r} for dataset {info.name!r}. '
+                       f'Expected one of: {", ".join(sorted(info.splits_to_sizes))}.')
+    self.info = info
+    self.name = info.name
+    self.split_name = split_name
+    self.dataset_dir = dataset_dir
+    pattern = file_pattern or info.file_pattern
+    self.file_pattern = pattern % split_name if '%s' in pattern else pattern
+    self.num_classes = info.num_classes
+    self.labels_offset = info.labels_offset
+    self.channels = info.channels
+    self.items_to_descriptions = dict(info.items_to_descriptions)
+    if labels_to_names is None:
+      if dataset_dir and has_labels(dataset_dir):
+        labels_to_names = read_label_file(dataset_dir)
+      elif info.default_labels_to_names is not None:
+        labels_to_names = info.default_labels_to_names()
+    self.labels_to_names = labels_to_names
+    if num_samples is None:
+      self.num_samples = int(info.splits_to_sizes[split_name])
+    elif num_samples == 'count':
+      self.num_samples = self.count_records()
+    elif isinstance(num_samples, int) and not isinstance(num_samples, bool) and num_samples >= 0:
+      self.num_samples = num_samples
+    else:
+      raise ValueError("num_samples must be None (the published split size), a "
+                       "non-negative int, or 'count' (count the records on disk). "
+                       f'Received: num_samples={num_samples!r}')
+
+  def __repr__(self):
+    return (f'DatasetSplit({self.name!r}, {self.split_name!r}, dataset_dir={self.dataset_dir!r}, '
+            f'num_samples={self.num_samples}, num_classes={self.num_classes})')
+
+  # -- files -----------------------------------------------------------------
+  def list_files(self) -> List[str]:
+    """The split's files, sorted.
+
+    Raises:
+      FileNotFoundError: naming the directory, the expected files and the
+        command that makes them, if there are none.
+    """
+    pattern = os.path.join(self.dataset_dir or '', self.file_pattern)
+    files = sorted(tf.io.gfile.glob(pattern)) if self.dataset_dir else []
+    if not files:
+      state = ('does not exist' if not self.dataset_dir or not tf.io.gfile.exists(self.dataset_dir)
+               else 'has no matching files')
+      raise FileNotFoundError(
+          f'No {self.name} {self.split_name!r} files: dataset_dir {self.dataset_dir!r} {state}. '
+          f'Expected files matching {self.file_pattern!r} there. '
+          f'Make them with: {self.info.convert_command.format(dataset_dir=self.dataset_dir)}')
+    return files
+
+  def count_records(self) -> int:
+    """Counts the records in the split's files (reads every file once)."""
+    return sum(count_records(f) for f in self.list_files())
+
+  # -- decoding --------------------------------------------------------------
+  def parse(self, serialized: tf.Tensor) -> Dict[str, tf.Tensor]:
+    """Parses one serialized Example into slim's items, image still encoded.
+
+    Returns:
+      A dict with 'image/encoded' (string), 'image/format' (string), 'label'
+      (int64) and the dataset's other items (ImageNet: 'label_text',
+      'object/bbox' [N, 4] as ymin, xmin, ymax, xmax, 'object/label').
+    """
+    features = tf.io.parse_single_example(serialized, dict(self.info.keys_to_features))
+    items = {'image/encoded': features['image/encoded'],
+             'image/format': features['image/format'],
+             'label': features['image/class/label']}
+    if self.info.parse_items is not None:
+      items.update(self.info.parse_items(features))
+    return items
+
+  def decode_image(self, encoded: tf.Tensor) -> tf.Tensor:
+    """Decodes JPEG / PNG / GIF / BMP bytes to uint8 [H, W, channels]."""
+    image = tf.io.decode_image(encoded, channels=self.channels, expand_animations=False)
+    image.set_shape([None, None, self.channels])
+    return image
+
+  def make_tf_dataset(self, shuffle: bool = False, num_epochs: Optional[int] = 1,
+                      seed: Optional[int] = None, shuffle_buffer: int = 1024,
+                      input_context: Optional[tf.distribute.InputContext] = None,
+                      decode: bool = True, skip_undecodable: bool = False,
+                      num_parallel_calls: int = AUTOTUNE) -> tf.data.Dataset:
+    """A dataset of decoded examples (dicts keyed with slim's item names).
+
+    Every record of every file is read; nothing relies on `num_samples`.
+
+    Args:
+      shuffle: shuffle file order and examples (with `shuffle_buffer`).
+        Without it, examples come in file order, each exactly once per epoch.
+      num_epochs: passes over the data; None repeats forever.
+      seed: shuffle seed.
+      shuffle_buffer: examples held by the shuffle buffer.
+      input_context: a `tf.distribute.InputContext`; files are sharded by
+        `input_pipeline_id` over `num_input_pipelines`.
+      decode: decode 'image' (uint8 [H, W, C]); if False the dicts keep the
+        encoded bytes under 'image/encoded'.
+      skip_undecodable: skip (and count, in the log) images that do not
+        decode instead of failing.
+      num_parallel_calls: parallelism of reading and decoding.
+
+    Returns:
+      A `tf.data.Dataset` of dicts: 'image' (or 'image/encoded'), 'label'
+      (int64), plus the dataset's items and 'record/file', 'record/index'.
+    """
+    files = self.list_files()
+    if input_context is not None and input_context.num_input_pipelines > 1:
+      files = shard_files(files, input_context.num_input_pipelines,
+                          input_context.input_pipeline_id)
+    ds = read_records(files, shuffle_files=shuffle, seed=seed,
+                      num_parallel_reads=num_parallel_calls,
+                      deterministic=not shuffle)
+    ds = ds.map(self._parse_with_location, num_parallel_calls=num_parallel_calls,
+                deterministic=not shuffle)
+    if shuffle:
+      ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    if decode:
+      ds = decode_images(ds, self.decode_image, skip_undecodable=skip_undecodable,
+                         num_parallel_calls=num_parallel_calls, deterministic=not shuffle)
+    if num_epochs != 1:
+      ds = ds.repeat(num_epochs)
+    return ds
+
+  def _parse_with_location(self, record: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
+    items = self.parse(record['record'])
+    items['record/file'] = record['file']
+    items['record/index'] = record['index']
+    return items
+
+
+def shard_files(files: Sequence[str], num_shards: int, index: int) -> List[str]:
+  """Files `index`, `index + num_shards`, ...; fails if a shard would be empty."""
+  if len(files) < num_shards:
+    raise ValueError(
+        f'Cannot shard {len(files)} files over {num_shards} input pipelines: every '
+        'worker needs at least one file. Write the dataset with more shards or use '
+        f'fewer workers. Files: {", ".join(os.path.basename(f) for f in files)}')
+  return list(files[index::num_shards])
+
+
+def count_records(path: str) -> int:
+  """Number of records in one TFRecord file (raises like `read_records`)."""
+  ds = read_records([path], num_parallel_reads=1)
+  return int(ds.reduce(tf.constant(0, tf.int64), lambda n, _: n + 1))
+
+
+def _read_one_file(path: tf.Tensor, size: tf.Tensor) -> tf.data.Dataset:
+  """Records of one file with their index; fails naming the file if any is bad.
+
+  TFRecordDataset's own error names neither the file nor the record. Here
+  read errors end the file (`ignore_errors`), and a final sentinel checks that
+  the records read account for every byte of the file: if not, the record
+  after the last good one is corrupt or truncated, and the error says so.
+  """
+  records = tf.data.TFRecordDataset(path).map(lambda r: (r, tf.constant(True)))
+  records = records.ignore_errors()
+  sentinel = tf.data.Dataset.from_tensors((tf.constant(b''), tf.constant(False)))
+
+  def check(state, item):
+    consumed, index = state
+    record, is_record = item
+    length = tf.cast(tf.strings.length(record), tf.int64) + _RECORD_OVERHEAD_BYTES
+
+    def fail():
+      msg = tf.strings.join([
+          'Corrupt or truncated TFRecord file ', path, ': record ',
+          tf.strings.as_string(index), ' (0-based) cannot be read (',
+          tf.strings.as_string(consumed), ' of ', tf.strings.as_string(size),
+          ' bytes hold the records before it). Regenerate the file with the converter '
+          'or remove it.'])
+      return tf.debugging.Assert(False, [msg])
+
+    ok = tf.logical_or(is_record, tf.equal(consumed, size))
+    with tf.control_dependencies([tf.cond(ok, tf.no_op, fail)]):
+      new_state = (consumed + tf.where(is_record, length, 0), index + 1)
+      return new_state, {'record': record, 'file': path, 'index': index,
+                         'is_record': is_record}
+
+  def is_record(x):
+    return x['is_record']
+
+  def strip(x):
+    return {'record': x['record'], 'file': x['file'], 'index': x['index']}
+
+  ds = records.concatenate(sentinel).scan(
+      (tf.constant(0, tf.int64), tf.constant(0, tf.int64)), check)
+  return ds.filter(is_record).map(strip)
+
+
+def read_records(files: Sequence[str], shuffle_files: bool = False, seed: Optional[int] = None,
+                 num_parallel_reads: int = AUTOTUNE, deterministic: bool = True,
+                 cycle_length: Optional[int] = None) -> tf.data.Dataset:
+  """Interleaved records of `files` as {'record', 'file', 'index'} dicts.
+
+  With `deterministic=True` and `cycle_length=1` the records come in file
+  order. A corrupt or truncated record raises `InvalidArgumentError` naming the
+  file and record index.
+  """
+  files = list(files)
+  sizes = [tf.io.gfile.stat(f).length for f in files]
+  ds = tf.data.Dataset.from_tensor_slices((files, tf.constant(sizes, tf.int64)))
+  if shuffle_files:
+    ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
+  if cycle_length is None:
+    cycle_length = 1 if deterministic and not shuffle_files else min(len(files), 16)
+  if cycle_length == 1:
+    return ds.flat_map(_read_one_file)
+  return ds.interleave(_read_one_file, cycle_length=cycle_length, block_length=1,
+                       num_parallel_calls=num_parallel_reads, deterministic=deterministic)
+
+
+def _location(item: Dict[str, tf.Tensor]) -> tf.Tensor:
+  return tf.strings.join([item['record/file'], ' record ',
+                          tf.strings.as_string(item['record/index'])])
+
+
+def safely(fn: Callable[[Any], Any], fallback: Any) -> Callable[[Any], Any]:
+  """Wraps `fn` so an op error gives `(fallback, False)` instead of failing.
+
+  The call runs inside a one-element nested dataset with `ignore_errors`; it
+  works inside `Dataset.map` with parallel calls. Returns `(fn(x), True)` on
+  success.
+  """
+  def wrapped(x):
+    good = tf.data.Dataset.from_tensors(x).map(lambda v: (fn(v), True)).ignore_errors()
+    bad = tf.data.Dataset.from_tensors((fallback, False))
+    return good.concatenate(bad).take(1).get_single_element()
+  return wrapped
+
+
+def _zeros_like_spec(spec):
+  """A placeholder element for `spec` (unknown dimensions become 0)."""
+  def make(s):
+    shape = [0 if d is None else d for d in s.shape]
+    if s.dtype == tf.string:
+      return tf.fill(shape, '')
+    return tf.zeros(shape, s.dtype)
+  return tf.nest.map_structure(make, spec)
+
+
+def decode_images(ds: tf.data.Dataset, decode_fn: Optional[Callable[[tf.Tensor], tf.Tensor]] = None,
+                  skip_undecodable: bool = False, num_parallel_calls: int = AUTOTUNE,
+                  deterministic: bool = True,
+                  transform: Optional[Callable[[Dict[str, tf.Tensor]], Any]] = None
+                  ) -> tf.data.Dataset:
+  """Decodes each item's image, reporting the ones that do not decode.
+
+  Args:
+    ds: dicts from `DatasetSplit.parse` with 'record/file' and 'record/index'.
+    decode_fn: encoded bytes -> uint8 image; the output dicts get 'image'
+      instead of 'image/encoded'.
+    skip_undecodable: False: the first undecodable image raises
+      `InvalidArgumentError` naming its file and record index. True: it is
+      skipped and logged (to stderr) with its location and a running count.
+    num_parallel_calls: map parallelism.
+    deterministic: keep order.
+    transform: instead of `decode_fn`, a function of the whole item dict
+      returning the output element (e.g. fused decode + preprocessing).
+
+  Returns:
+    The dataset of decoded items (or of `transform` outputs).
+  """
+  if transform is None:
+    if decode_fn is None:
+      raise ValueError('decode_images needs decode_fn or transform.')
+
+    def transform(item):
+      out = {k: v for k, v in item.items() if k != 'image/encoded'}
+      out['image'] = decode_fn(item['image/encoded'])
+      return out
+
+  fallback_spec = ds.map(transform).element_spec
+
+  def attempt(item):
+    out, ok = safely(transform, _zeros_like_spec(fallback_spec))(item)
+    return out, ok, _location(item)
+
+  mapped = ds.map(attempt, num_parallel_calls=num_parallel_calls, deterministic=deterministic)
+
+  def report(count, element):
+    out, ok, location = element
+    count = count + tf.where(ok, tf.constant(0, tf.int64), tf.constant(1, tf.int64))
+    if skip_undecodable:
+      check = tf.cond(ok, tf.no_op, lambda: tf.print(
+          'WARNING: skipped undecodable image in', location, '- skipped so far:', count,
+          output_stream=sys.stderr))
+    else:
+      check = tf.cond(ok, tf.no_op, lambda: tf.debugging.Assert(False, [tf.strings.join([
+          'Undecodable image in ', location, '. Pass skip_undecodable=True to skip such '
+          'images (they are counted and logged), or regenerate the file.'])]))
+    with tf.control_dependencies([check]):
+      return tf.identity(count), (out, tf.identity(ok))
+
+  def is_ok(unused_out, ok):
+    return ok
+
+  def value(out, unused_ok):
+    return out
+
+  counted = mapped.scan(tf.constant(0, tf.int64), report)
+  return counted.filter(is_ok).map(value)
+
+
+__all__ = [
+    'LABELS_FILENAME', 'int64_feature', 'float_feature', 'bytes_feature',
+    'image_to_tfexample', 'write_label_file', 'has_labels', 'read_label_file',
+    'Progress', 'download', 'download_and_uncompress_tarball', 'remove_paths',
+    'DatasetInfo', 'DatasetSplit', 'base_keys_to_features', 'shard_files',
+    'count_records', 'read_records', 'decode_images', 'safely',
+]
