@@ -1,0 +1,18 @@
+"""LeNet preprocessing (slim's lenet_preprocessing.py): crop or pad, then (x - 128) / 128.
+
+The same for training and evaluation.
+"""
+
+import tensorflow as tf
+
+
+def preprocess_image(image, output_height, output_width, is_training=False,
+                     use_grayscale=False):
+  """slim's `lenet_preprocessing.preprocess_image`; returns float32 [H, W, C]."""
+  del is_training
+  image = tf.cast(image, tf.float32)
+  if use_grayscale:
+    image = tf.image.rgb_to_grayscale(image)
+  # slim passes (width, height) to crop_or_pad; its nets are square.
+  image = tf.image.resize_with_crop_or_pad(image, output_width, output_height)
+  return (image - 128.0) / 128.0
