@@ -1,0 +1,151 @@
+"""core.export: SavedModel signatures, TFLite and GraphDef agree with the Python model."""
+
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from slimvision.core import export
+from slimvision.nets import checkpoints, nets_factory
+from slimvision.preprocessing import preprocessing_factory
+
+# Relative to max|logit|: float32 reordering noise only.
+FLOAT_TOL = 1e-4
+
+
+def _max_rel(a, b):
+  return float(np.max(np.abs(np.asarray(a) - np.asarray(b))) / np.max(np.abs(b)))
+
+
+@pytest.fixture(scope='module')
+def lenet(tmp_path_factory):
+  """LeNet with a slim-style checkpoint, exported every way."""
+  root = tmp_path_factory.mktemp('lenet')
+  fn = nets_factory.get_network_fn('lenet', num_classes=10)
+  prefix = checkpoints.save_slim_checkpoint(fn, str(root / 'ckpt' / 'model.ckpt'),
+                                            global_step=5)
+  config = export.ExportConfig(model_name='lenet', checkpoint_path=prefix, num_classes=10,
+                               export_dir=str(root / 'saved_model'),
+                               tflite_file=str(root / 'lenet.tflite'),
+                               output_file=str(root / 'lenet.pb'))
+  written = export.export(config)
+  images = np.random.default_rng(1).uniform(-1, 1, (5, 28, 28, 1)).astype(np.float32)
+  return {'fn': fn, 'prefix': prefix, 'root': root, 'written': written, 'images': images,
+          'logits': fn(images)[0].numpy()}
+
+
+def test_saved_model_matches_python(lenet):
+  model = tf.saved_model.load(lenet['written']['saved_model'])
+  assert set(model.signatures) == {'serving_default', 'serving_bytes'}
+  out = model.signatures['serving_default'](images=tf.constant(lenet['images']))
+  assert set(out) >= {'logits', 'probabilities'}
+  assert _max_rel(out['logits'], lenet['logits']) < FLOAT_TOL
+  np.testing.assert_allclose(out['probabilities'].numpy().sum(axis=1), 1.0, rtol=1e-5)
+  np.testing.assert_array_equal(out['classes'], lenet['logits'].argmax(axis=1))
+
+
+def test_tflite_matches_python(lenet):
+  out = export.run_tflite(lenet['written']['tflite'], lenet['images'])
+  assert _max_rel(out['logits'], lenet['logits']) < FLOAT_TOL
+  np.testing.assert_array_equal(out['classes'], lenet['logits'].argmax(axis=1))
+
+
+def test_quantized_tflite_is_smaller_and_close(lenet, tmp_path):
+  config = export.ExportConfig(model_name='lenet', checkpoint_path=lenet['prefix'],
+                               num_classes=10, tflite_file=str(tmp_path / 'q.tflite'),
+                               quantize=True)
+  export.export(config)
+  quantized = os.path.getsize(tmp_path / 'q.tflite')
+  assert quantized < 0.4 * os.path.getsize(lenet['written']['tflite'])
+  out = export.run_tflite(str(tmp_path / 'q.tflite'), lenet['images'])
+  assert _max_rel(out['logits'], lenet['logits']) < 0.05  # int8 weights.
+
+
+def test_frozen_graph_def_matches_python(lenet):
+  tensors = lenet['written']['tensors']
+  assert tensors['images'] == 'images:0' and tensors['logits'] == 'logits:0'
+  graph_def = tf.compat.v1.GraphDef()
+  with open(lenet['written']['graph_def'], 'rb') as f:
+    graph_def.ParseFromString(f.read())
+  assert not any(n.op in ('VarHandleOp', 'ReadVariableOp') for n in graph_def.node)
+  wrapped = tf.compat.v1.wrap_function(
+      lambda: tf.graph_util.import_graph_def(graph_def, name=''), [])
+  run = wrapped.prune(feeds=['images:0'], fetches=['logits:0', 'probabilities:0'])
+  logits, probabilities = run(tf.constant(lenet['images']))
+  assert _max_rel(logits, lenet['logits']) < FLOAT_TOL
+  np.testing.assert_allclose(probabilities.numpy().sum(axis=1), 1.0, rtol=1e-5)
+
+
+def _png(array):
+  return tf.io.encode_png(tf.constant(array)).numpy()
+
+
+def test_serving_bytes_applies_eval_preprocessing(lenet):
+  rng = np.random.default_rng(2)
+  raw = [rng.integers(0, 256, (h, w, 1), dtype=np.uint8) for h, w in ((28, 28), (40, 33))]
+  preprocess = preprocessing_factory.get_preprocessing('lenet', is_training=False)
+  expected = lenet['fn'](tf.stack([preprocess(tf.constant(r), 28, 28) for r in raw]))[0]
+  model = tf.saved_model.load(lenet['written']['saved_model'])
+  out = model.signatures['serving_bytes'](image_bytes=tf.constant([_png(r) for r in raw]))
+  assert _max_rel(out['logits'], expected) < FLOAT_TOL
+
+
+def test_serving_bytes_inception_jpeg(tmp_path):
+  """The inception eval path (central crop, resize, [-1, 1]) on encoded JPEGs."""
+  kwargs = {'depth_multiplier': 0.1, 'create_aux_logits': False}
+  fn = nets_factory.get_network_fn('inception_v3', num_classes=7, image_size=75, **kwargs)
+  prefix = checkpoints.save_slim_checkpoint(fn, str(tmp_path / 'model.ckpt'))
+  export.export(export.ExportConfig(model_name='inception_v3', checkpoint_path=prefix,
+                                    num_classes=8, labels_offset=1, image_size=75,
+                                    export_dir=str(tmp_path / 'sm'), network_kwargs=kwargs))
+  rng = np.random.default_rng(3)
+  jpegs = [tf.io.encode_jpeg(tf.constant(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)))
+           for h, w in ((90, 120), (64, 64), (100, 80))]
+  preprocess = preprocessing_factory.get_preprocessing('inception_v3', is_training=False)
+  images = tf.stack([preprocess(tf.io.decode_jpeg(j, channels=3), 75, 75) for j in jpegs])
+  expected = fn(images)[0].numpy()
+  model = tf.saved_model.load(str(tmp_path / 'sm'))
+  out = model.signatures['serving_bytes'](image_bytes=tf.stack(jpegs))
+  assert out['logits'].shape == (3, 7)
+  assert _max_rel(out['logits'], expected) < FLOAT_TOL
+  # classes are in the dataset's label space: labels_offset added back.
+  np.testing.assert_array_equal(out['classes'], expected.argmax(axis=1) + 1)
+
+
+def test_fixed_batch_size_and_unfrozen_graph(tmp_path):
+  config = export.ExportConfig(model_name='lenet', num_classes=10, batch_size=4,
+                               export_dir=str(tmp_path / 'sm'),
+                               output_file=str(tmp_path / 'graph.pbtxt'))
+  export.export(config)
+  model = tf.saved_model.load(str(tmp_path / 'sm'))
+  spec = model.signatures['serving_default'].structured_input_signature[1]['images']
+  assert spec.shape.as_list() == [4, 28, 28, 1]
+  with open(tmp_path / 'graph.pbtxt') as f:
+    text = f.read()
+  assert 'name: "images"' in text and 'ReadVariableOp' in text  # Structure only.
+
+
+def test_nothing_to_export():
+  with pytest.raises(ValueError, match='Nothing to export'):
+    export.ExportConfig(model_name='lenet')
+  with pytest.raises(ValueError, match='pass --tflite_file'):
+    export.ExportConfig(model_name='lenet', export_dir='x', quantize=True)
+
+
+def test_checkpoint_that_does_not_fit(lenet, tmp_path):
+  config = export.ExportConfig(model_name='lenet', checkpoint_path=lenet['prefix'],
+                               num_classes=12, export_dir=str(tmp_path / 'sm'))
+  with pytest.raises(ValueError, match=r'does not fit model(.|\n)*LeNet/fc4/weights'):
+    export.export(config)
+  assert not os.path.exists(tmp_path / 'sm')
+
+
+def test_num_classes_from_dataset_and_offset():
+  config = export.ExportConfig(model_name='lenet', dataset_name='imagenet', labels_offset=1,
+                               export_dir='unused')
+  assert export.build_network(config).num_classes == 1000
+  config = export.ExportConfig(model_name='lenet', dataset_name='mnist', export_dir='unused')
+  assert export.build_network(config).num_classes == 10
+
+
