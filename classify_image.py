@@ -1,0 +1,52 @@
+"""Prints the top-5 ImageNet classes of image files with a network and a checkpoint.
+
+    python classify_image.py --model_name=inception_v3 \
+        --checkpoint_path=inception_v3.ckpt cat.jpg dog.png
+"""
+
+import sys
+
+if __name__ == '__main__' and not __package__:
+  import _bootstrap  # pylint: disable=g-import-not-at-top
+  _bootstrap.as_package()
+
+from absl import app  # pylint: disable=g-import-not-at-top,wrong-import-position
+from absl import flags  # pylint: disable=wrong-import-position
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string('model_name', 'inception_v3', 'Name of the network (see nets_factory).')
+flags.DEFINE_string('checkpoint_path', None, 'Checkpoint prefix or directory (slim or ours).')
+flags.DEFINE_integer('num_classes', None, 'Logits width; the network default when unset.')
+flags.DEFINE_integer('top_k', 5, 'How many classes to print per image.')
+flags.DEFINE_integer('image_size', None, 'Input size; the network default when unset.')
+flags.DEFINE_string('preprocessing_name', None, "Defaults to the network's eval preprocessing.")
+flags.DEFINE_bool('moving_average', False, 'Use the moving averages of the weights.')
+
+
+def main(argv):
+  from slimvision.core import predict  # pylint: disable=g-import-not-at-top
+  paths = argv[1:]
+  if not paths:
+    raise app.UsageError('Give one or more image files after the flags.')
+  if not FLAGS.checkpoint_path:
+    raise app.UsageError('--checkpoint_path is required (a slim checkpoint or one of ours).')
+  try:
+    results = predict.classify(paths, FLAGS.model_name, FLAGS.checkpoint_path,
+                               num_classes=FLAGS.num_classes, top=FLAGS.top_k,
+                               image_size=FLAGS.image_size,
+                               preprocessing_name=FLAGS.preprocessing_name,
+                               moving_average=FLAGS.moving_average)
+  except ValueError as e:
+    print(f'error: {e}', file=sys.stderr)
+    return 1
+  for path, predictions in zip(paths, results):
+    print(predict.format_predictions(path, predictions))
+  return 0
+
+
+def run():
+  app.run(main)
+
+
+if __name__ == '__main__':
+  run()

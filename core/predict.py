@@ -1,0 +1,115 @@
+"""Classify image files: eval preprocessing, one forward pass, top-k with names.
+
+    from slimvision.core import predict
+    for path, top in zip(paths, predict.classify(paths, 'inception_v3', 'inception_v3.ckpt')):
+      print(path, top[0].name, top[0].probability)
+"""
+
+import dataclasses
+import os
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from ..datasets import imagenet
+from ..nets import checkpoints, nets_factory
+from ..preprocessing import preprocessing_factory
+
+
+@dataclasses.dataclass(frozen=True)
+class Prediction:
+  """One of the top-k classes of an image.
+
+  Attributes:
+    label: the dataset label (for ImageNet 1..1000, 0 being background),
+      i.e. the logit index plus the labels offset.
+    name: human-readable name of the label.
+    probability: softmax probability of the class.
+  """
+  label: int
+  name: str
+  probability: float
+
+
+def load_image(path: str, channels: int = 3) -> tf.Tensor:
+  """Decodes a JPEG / PNG / GIF / BMP file to uint8 HxWxC.
+
+  Raises:
+    ValueError: naming the file, if it is missing or not a decodable image.
+  """
+  if not tf.io.gfile.exists(path):
+    raise ValueError(f'Image file {path!r} not found.')
+  data = tf.io.read_file(path)
+  try:
+    return tf.io.decode_image(data, channels=channels, expand_animations=False)
+  except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError) as e:
+    raise ValueError(f'Cannot decode {path!r} as an image (JPEG, PNG, GIF or BMP expected): '
+                     f'{e.message.splitlines()[0]}') from None
+
+
+def imagenet_names(num_classes: int) -> Dict[int, str]:
+  """Logit index -> ImageNet name for a 1001-class (background first) or 1000-class net."""
+  names = imagenet.create_readable_names_for_imagenet_labels()
+  offset = {1001: 0, 1000: 1}.get(num_classes)
+  if offset is None:
+    return {i: f'class {i}' for i in range(num_classes)}
+  return {i: names[i + offset] for i in range(num_classes)}
+
+
+def top_k(probabilities: np.ndarray, names: Dict[int, str], k: int = 5,
+          labels_offset: int = 0) -> List[List[Prediction]]:
+  """Top-k `Prediction`s of each row of a [batch, classes] probability array."""
+  out = []
+  for row in np.asarray(probabilities):
+    order = np.argsort(-row, kind='stable')[:k]
+    out.append([Prediction(int(i) + labels_offset, names.get(int(i), f'class {int(i)}'),
+                           float(row[i])) for i in order])
+  return out
+
+
+def classify(image_paths: Sequence[str], model_name: str = 'inception_v3',
+             checkpoint_path: Optional[str] = None, num_classes: Optional[int] = None,
+             top: int = 5, image_size: Optional[int] = None,
+             preprocessing_name: Optional[str] = None,
+             labels_to_names: Optional[Dict[int, str]] = None,
+             moving_average: bool = False) -> List[List[Prediction]]:
+  """Top-`top` classes of each image with a network and a checkpoint.
+
+  Args:
+    image_paths: image files.
+    model_name: a registered network name.
+    checkpoint_path: slim's released checkpoint or one of ours (prefix or
+      directory). None runs the randomly initialised net (for smoke tests).
+    num_classes: logits width; defaults to the network's registered one.
+    top: how many classes to return per image.
+    image_size: input size; defaults to the network's default.
+    preprocessing_name: defaults to the network's eval preprocessing
+      (inception: central crop 0.875, resize, scale to [-1, 1]).
+    labels_to_names: logit index -> name; ImageNet's names by default when
+      the net has 1000 or 1001 classes.
+    moving_average: restore the moving averages of the weights.
+
+  Returns:
+    One list of `Prediction`s per image, best first.
+  """
+  fn = nets_factory.get_network_fn(model_name, num_classes=num_classes, is_training=False,
+                                   image_size=image_size)
+  if checkpoint_path:
+    checkpoints.restore_checkpoint(fn, checkpoint_path, use_moving_averages=moving_average)
+  preprocess = preprocessing_factory.get_preprocessing(preprocessing_name or model_name,
+                                                       is_training=False)
+  size, channels = fn.image_size, fn.spec.input_channels
+  batch = tf.stack([preprocess(load_image(os.fspath(p), channels), size, size)
+                    for p in image_paths])
+  _, end_points = fn(batch)
+  names = labels_to_names if labels_to_names is not None else imagenet_names(fn.num_classes)
+  return top_k(end_points['Predictions'].numpy(), names, top)
+
+
+def format_predictions(path: str, predictions: Sequence[Prediction]) -> str:
+  """The block `classify_image.py` prints for one image."""
+  lines = [path]
+  for rank, p in enumerate(predictions, 1):
+    lines.append(f'  {rank}. {p.probability:7.2%}  [{p.label:4d}] {p.name}')
+  return '\n'.join(lines)
