@@ -1,0 +1,170 @@
+"""Training and evaluation input pipelines over slim's TFRecords.
+
+    ds = input_pipeline.train_input('imagenet', '/data/imagenet', model_name='inception_v3',
+                                    image_size=299, batch_size=32)
+    for images, labels in ds: ...        # float32 [32, 299, 299, 3], int64 [32]
+
+Training: the split's files are sharded per input pipeline (worker), read
+with a parallel interleave, shuffled, repeated, decoded and preprocessed with a
+parallel map (AUTOTUNE), batched with `drop_remainder=True` and prefetched.
+With inception preprocessing, JPEG records are decoded with
+`tf.image.decode_and_crop_jpeg`, so only the random crop window is decoded.
+
+Evaluation: every record of every file exactly once, in file order, the last
+partial batch kept.
+
+Both fail, naming the file and record index, on a corrupt record, and on an
+undecodable image unless `skip_undecodable=True` (then such images are
+skipped and each is logged with a running count).
+"""
+
+from typing import Optional
+
+import tensorflow as tf
+
+from ..datasets import dataset_factory
+from ..datasets import dataset_utils
+from ..preprocessing import inception_preprocessing
+from ..preprocessing import preprocessing_factory
+
+AUTOTUNE = tf.data.AUTOTUNE
+
+
+def _preprocessing_name(preprocessing_name: Optional[str], model_name: Optional[str]) -> str:
+  name = preprocessing_name or model_name
+  if not name:
+    raise ValueError('Give preprocessing_name or model_name (whose preprocessing is used). '
+                     'Received: preprocessing_name=None, model_name=None')
+  return preprocessing_factory.preprocessing_name_for(name)
+
+
+def _check_sizes(image_size: int, batch_size: int) -> None:
+  if int(image_size) <= 0 or int(batch_size) <= 0:
+    raise ValueError('image_size and batch_size must be positive. '
+                     f'Received: image_size={image_size}, batch_size={batch_size}')
+
+
+def _make_transform(split, family: str, is_training: bool, image_size: int,
+                    labels_offset: int, fast_mode: bool, use_grayscale: bool,
+                    fused: bool):
+  """item dict (image still encoded) -> (float32 image, int64 label)."""
+  prep = preprocessing_factory.get_preprocessing(family, is_training=is_training,
+                                                 use_grayscale=use_grayscale)
+  kwargs = {}
+  if family == 'inception' and is_training:
+    kwargs['fast_mode'] = fast_mode
+
+  def transform(item):
+    label = tf.cast(item['label'], tf.int64) - labels_offset
+    bbox = item.get('object/bbox')
+    if fused:
+      image = inception_preprocessing.preprocess_for_train_from_jpeg(
+          item['image/encoded'], image_size, image_size, bbox=bbox, fast_mode=fast_mode,
+          use_grayscale=use_grayscale)
+    else:
+      image = split.decode_image(item['image/encoded'])
+      extra = dict(kwargs)
+      if family == 'inception' and is_training and bbox is not None:
+        extra['bbox'] = bbox
+      image = prep(image, image_size, image_size, **extra)
+    return tf.cast(image, tf.float32), label
+
+  return transform
+
+
+def train_input(dataset_name: str, dataset_dir: str, split_name: str = 'train',
+                preprocessing_name: Optional[str] = None, model_name: Optional[str] = None,
+                image_size: int = 224, batch_size: int = 32, labels_offset: int = 0,
+                input_context: Optional[tf.distribute.InputContext] = None,
+                shuffle_buffer: Optional[int] = None, cache: bool = False,
+                seed: Optional[int] = None, num_epochs: Optional[int] = None,
+                fast_mode: bool = True, skip_undecodable: bool = False,
+                file_pattern: Optional[str] = None, use_grayscale: bool = False,
+                fused_decode_and_crop: bool = True) -> tf.data.Dataset:
+  """The training pipeline: `(images float32 [B, H, W, C], labels int64 [B])`.
+
+  Args:
+    dataset_name: a `dataset_factory` name.
+    dataset_dir: directory with the TFRecords.
+    split_name: the split to train on.
+    preprocessing_name: 'inception', 'vgg', ... (or a net name); default: the
+      preprocessing of `model_name`.
+    model_name: the network, used when preprocessing_name is None.
+    image_size: square output size.
+    batch_size: examples per batch **per input pipeline**: with a
+      `tf.distribute` strategy, pass `input_context.get_per_replica_batch_size(global)`
+      (from `distribute_datasets_from_function`).
+    labels_offset: subtracted from the stored labels (slim's flag).
+    input_context: shards the files by `input_pipeline_id` over
+      `num_input_pipelines` (each worker reads its own files).
+    shuffle_buffer: examples in the shuffle buffer (default: 16 batches, at
+      least 1024).
+    cache: cache the raw records in memory after the first epoch (for small
+      datasets).
+    seed: shuffle seed (random crops still draw from the global generator).
+    num_epochs: passes over the data; None repeats forever.
+    fast_mode: inception's fast colour distortion / bilinear-only resize.
+    skip_undecodable: skip and count undecodable images instead of failing.
+    file_pattern: overrides the split's file glob.
+    use_grayscale: one-channel output.
+    fused_decode_and_crop: with inception preprocessing, decode only the crop
+      window of JPEGs.
+
+  Returns:
+    A batched, prefetched `tf.data.Dataset` (drop_remainder=True).
+  """
+  _check_sizes(image_size, batch_size)
+  family = _preprocessing_name(preprocessing_name, model_name)
+  split = dataset_factory.get_dataset(dataset_name, split_name, dataset_dir,
+                                      file_pattern=file_pattern)
+  files = split.list_files()
+  if input_context is not None and input_context.num_input_pipelines > 1:
+    files = dataset_utils.shard_files(files, input_context.num_input_pipelines,
+                                      input_context.input_pipeline_id)
+  ds = dataset_utils.read_records(files, shuffle_files=True, seed=seed,
+                                  num_parallel_reads=AUTOTUNE, deterministic=False)
+  if cache:
+    ds = ds.cache()
+  buffer = shuffle_buffer or max(1024, 16 * batch_size)
+  ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+  ds = ds.repeat(num_epochs)
+  ds = ds.map(split._parse_with_location, num_parallel_calls=AUTOTUNE,  # pylint: disable=protected-access
+              deterministic=False)
+  fused = fused_decode_and_crop and family == 'inception' and split.channels == 3
+  transform = _make_transform(split, family, True, image_size, labels_offset, fast_mode,
+                              use_grayscale, fused)
+  ds = dataset_utils.decode_images(ds, transform=transform, skip_undecodable=skip_undecodable,
+                                   num_parallel_calls=AUTOTUNE, deterministic=False)
+  ds = ds.batch(batch_size, drop_remainder=True)
+  return ds.prefetch(AUTOTUNE)
+
+
+def eval_input(dataset_name: str, dataset_dir: str, split_name: str = 'validation',
+               preprocessing_name: Optional[str] = None, model_name: Optional[str] = None,
+               image_size: int = 224, batch_size: int = 32, labels_offset: int = 0,
+               skip_undecodable: bool = False, file_pattern: Optional[str] = None,
+               use_grayscale: bool = False) -> tf.data.Dataset:
+  """The evaluation pipeline: every example exactly once, in file order.
+
+  Args:
+    dataset_name, dataset_dir, split_name, preprocessing_name, model_name,
+    image_size, labels_offset, skip_undecodable, file_pattern, use_grayscale:
+      as `train_input`.
+    batch_size: examples per batch; the last batch keeps the remainder.
+
+  Returns:
+    A `tf.data.Dataset` of `(images float32 [b, H, W, C], labels int64 [b])`
+    with `b <= batch_size` (drop_remainder=False).
+  """
+  _check_sizes(image_size, batch_size)
+  family = _preprocessing_name(preprocessing_name, model_name)
+  split = dataset_factory.get_dataset(dataset_name, split_name, dataset_dir,
+                                      file_pattern=file_pattern)
+  ds = dataset_utils.read_records(split.list_files(), deterministic=True, cycle_length=1)
+  ds = ds.map(split._parse_with_location, num_parallel_calls=AUTOTUNE)  # pylint: disable=protected-access
+  transform = _make_transform(split, family, False, image_size, labels_offset, True,
+                              use_grayscale, fused=False)
+  ds = dataset_utils.decode_images(ds, transform=transform, skip_undecodable=skip_undecodable,
+                                   num_parallel_calls=AUTOTUNE, deterministic=True)
+  ds = ds.batch(batch_size, drop_remainder=False)
+  return ds.prefetch(AUTOTUNE)
