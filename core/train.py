@@ -1,0 +1,516 @@
+"""The training loop behind train_image_classifier.py.
+
+    from slimvision.core import config, train
+    result = train.train(config.TrainConfig(train_dir=..., dataset_name='digits', ...))
+
+`train` reads top to bottom in labelled sections: devices, data, network,
+optimizer, state and initialisation, the step, and the loop. The loss is
+slim's: softmax cross-entropy with label smoothing, auxiliary logits at weight
+0.4, and the L2 penalties the layers carry, averaged over the global batch.
+
+Everything a run needs to continue lives in one `tf.train.Checkpoint` managed by
+a `tf.train.CheckpointManager` in `train_dir`:
+  step       the global step (int64);
+  optimizer  the optimizer and its slots;
+  model      `checkpoints.trackable_variables(net, ema)`: the model variables
+             keyed by slim name (and their moving averages as
+             `<name>/ExponentialMovingAverage`), so evaluation, export and
+             fine-tuning read it with `checkpoints.restore_checkpoint`;
+  data       the input iterator (the data position), unless
+             `checkpoint_input_pipeline=False`.
+"""
+
+import contextlib
+import dataclasses
+import json
+import math
+import os
+import signal
+import threading
+import time
+from typing import Callable, Dict, List, Optional
+
+from absl import logging
+import keras
+import numpy as np
+import tensorflow as tf
+from tensorflow.core.framework import summary_pb2
+
+from . import optimizers
+from . import strategy as strategy_lib
+from .config import TrainConfig
+from ..nets import checkpoints, layers, nets_factory
+
+AUX_LOSS_WEIGHT = 0.4  # slim's weight of the auxiliary logits' loss.
+CONFIG_FILE = 'config.json'
+
+InputFn = Callable[[tf.distribute.InputContext], tf.data.Dataset]
+
+
+class NonFiniteLossError(RuntimeError):
+  """Raised when the training loss becomes NaN or infinite."""
+
+
+@dataclasses.dataclass
+class TrainResult:
+  """What a finished (or stopped) run reports.
+
+  Attributes:
+    global_step: the step reached.
+    loss: the total loss of the last step.
+    checkpoint: the last checkpoint written (None if none was).
+    stopped_by: 'max_number_of_steps' or 'signal'.
+    losses: the total loss of every step this call ran.
+    network: the trained `NetworkFn`.
+    strategy: the strategy it ran under.
+    initialised_from: 'train_dir', 'checkpoint_path' or 'scratch'.
+  """
+  global_step: int
+  loss: float
+  checkpoint: Optional[str]
+  stopped_by: str
+  losses: List[float]
+  network: nets_factory.NetworkFn
+  strategy: tf.distribute.Strategy
+  initialised_from: str
+
+
+def train(config: TrainConfig, input_fn: Optional[InputFn] = None,
+          num_samples: Optional[int] = None, num_classes: Optional[int] = None,
+          strategy: Optional[tf.distribute.Strategy] = None) -> TrainResult:
+  """Trains `config.model_name` as configured; resumable at any checkpoint.
+
+  Args:
+    config: the run's configuration.
+    input_fn: optional `fn(input_context) -> tf.data.Dataset` of per-replica
+      batches `(images float32 [B, H, W, C], labels int64 [B])`, repeated;
+      by default the dataset named in `config` through `core.input_pipeline`.
+    num_samples: examples per epoch (for the learning-rate schedule); required
+      with `input_fn`.
+    num_classes: classes of the dataset (before `labels_offset`); required with
+      `input_fn`.
+    strategy: a `tf.distribute.Strategy`; by default `strategy.make_strategy`
+      from TF_CONFIG / GPUs / `config.num_clones`.
+
+  Returns:
+    A TrainResult.
+
+  Raises:
+    NonFiniteLossError: when the loss becomes NaN or infinite (the checkpoints
+      written before are kept).
+    ValueError: for an inconsistent configuration.
+  """
+  # --------------------------------------------------------------------------
+  # Devices: the strategy decides the replicas; the batch size is per replica.
+  # --------------------------------------------------------------------------
+  strategy = strategy or strategy_lib.make_strategy(config.num_clones, config.clone_on_cpu)
+  replicas = strategy.num_replicas_in_sync
+  global_batch = config.batch_size * replicas
+  chief = strategy_lib.is_chief(strategy)
+  logging.info('%d replica(s) in sync; global batch %d = %d per replica x %d.', replicas,
+               global_batch, config.batch_size, replicas)
+  previous_policy = keras.mixed_precision.global_policy()
+  if config.mixed_precision:
+    keras.mixed_precision.set_global_policy(f'mixed_{config.mixed_precision}')
+  try:
+    return _train(config, input_fn, num_samples, num_classes, strategy, global_batch, chief)
+  finally:
+    keras.mixed_precision.set_global_policy(previous_policy)
+
+
+def _train(config, input_fn, num_samples, num_classes, strategy, global_batch, chief):
+  replicas = strategy.num_replicas_in_sync
+  spec = nets_factory.get_spec(config.model_name)
+  image_size = config.train_image_size or spec.default_image_size
+
+  # --------------------------------------------------------------------------
+  # Data: the dataset's size and classes; the input function itself comes later.
+  # --------------------------------------------------------------------------
+  source = 'the given input'
+  if input_fn is None:
+    input_fn, num_samples, num_classes = _dataset_input(config, image_size)
+    source = f'{config.dataset_name}/{config.dataset_split_name}'
+  elif num_samples is None or num_classes is None:
+    raise ValueError('train() with an input_fn needs num_samples and num_classes. '
+                     f'Received: num_samples={num_samples}, num_classes={num_classes}')
+  steps_per_epoch = num_samples / global_batch
+  net_classes = num_classes - config.labels_offset
+
+  # --------------------------------------------------------------------------
+  # Network, frozen scopes, optimizer and moving averages, all on the strategy.
+  # --------------------------------------------------------------------------
+  with strategy.scope():
+    net = nets_factory.get_network_fn(config.model_name, num_classes=net_classes,
+                                      weight_decay=config.weight_decay, is_training=True,
+                                      image_size=image_size)
+    model = net.model
+    _freeze_outside(net, config.trainable_scope_list)
+    trainable = list(model.trainable_variables)
+    schedule = optimizers.learning_rate_schedule(config, steps_per_epoch)
+    optimizer = optimizers.make_optimizer(config, schedule)
+    if config.mixed_precision == 'float16':
+      optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    optimizer.build(trainable)
+    step = tf.Variable(0, dtype=tf.int64, trainable=False, name='global_step')
+    averaged = _tf_variables(net)
+    ema = None
+    if config.moving_average_decay:
+      ema = {name: tf.Variable(v.read_value(), trainable=False,
+                               name=layers.layer_name(name) + '.ExponentialMovingAverage')
+             for name, v in averaged.items()}
+
+  # --------------------------------------------------------------------------
+  # Input: per-replica batches, file-sharded per worker by the input context.
+  # --------------------------------------------------------------------------
+  # One host pipeline per worker (a trackable iterator, so that checkpoints keep
+  # the data position); each local replica takes the next batch from it.
+  iterator = _make_iterator(input_fn, strategy)
+
+  # --------------------------------------------------------------------------
+  # State and initialisation. The order is:
+  #   1. the newest checkpoint in train_dir (resume: weights, step, optimizer,
+  #      moving averages and the data position);
+  #   2. else config.checkpoint_path (slim's name-based checkpoints or ours),
+  #      minus config.checkpoint_exclude_scopes (weights only);
+  #   3. else from scratch (the initializers).
+  # --------------------------------------------------------------------------
+  state = {'step': step, 'optimizer': optimizer,
+           checkpoints.MODEL_KEY: checkpoints.trackable_variables(net, ema=ema)}
+  if config.checkpoint_input_pipeline:
+    state['data'] = iterator
+  checkpoint = tf.train.Checkpoint(**state)
+  save_dir = config.train_dir if chief else _worker_dir(config.train_dir, strategy)
+  manager = tf.train.CheckpointManager(
+      checkpoint, save_dir, max_to_keep=config.max_checkpoints_to_keep if chief else 1,
+      checkpoint_name='model.ckpt')
+  initialised_from = _initialise(config, net, checkpoint, ema, averaged)
+  if chief:
+    _write_config(config, image_size=image_size, num_classes=num_classes,
+                  num_samples=num_samples, replicas=replicas, global_batch=global_batch,
+                  strategy=strategy, initialised_from=initialised_from)
+
+  # --------------------------------------------------------------------------
+  # The step: forward, slim's loss, gradients, update; then the averages.
+  # --------------------------------------------------------------------------
+  loss_scaling = config.mixed_precision == 'float16'
+  num_images = config.num_summary_images
+
+  def forward_backward(images, labels):
+    with tf.GradientTape() as tape:
+      end_points = model(images, training=True)
+      logits = tf.cast(end_points['Logits'], tf.float32)
+      xent = tf.reduce_sum(_cross_entropy(labels, logits, config.label_smoothing)) / global_batch
+      aux = tf.constant(0.0)
+      if 'AuxLogits' in end_points:
+        aux_logits = tf.cast(end_points['AuxLogits'], tf.float32)
+        aux = AUX_LOSS_WEIGHT * tf.reduce_sum(
+            _cross_entropy(labels, aux_logits, config.label_smoothing)) / global_batch
+      # The regularisation is added once per replica: scale it so that the sum
+      # over replicas counts it once.
+      reg = tf.constant(0.0)
+      if model.losses:
+        reg = tf.add_n([tf.cast(l, tf.float32) for l in model.losses]) / replicas
+      total = xent + aux + reg
+      scaled = optimizer.scale_loss(total) if loss_scaling else total
+    grads = tape.gradient(scaled, trainable)
+    correct = tf.reduce_sum(tf.cast(
+        tf.equal(tf.argmax(logits, -1, output_type=tf.int64), tf.cast(labels, tf.int64)),
+        tf.float32))
+    return grads, {'loss': total, 'cross_entropy': xent, 'aux_loss': aux,
+                   'regularization': reg, 'correct': correct}
+
+  if config.jit_compile:
+    forward_backward = tf.function(forward_backward, jit_compile=True)
+
+  # Each replica normalises with its own batch statistics (as slim's clones did)
+  # and updates its own copy of the moving statistics; after the step the
+  # copies are replaced by their mean so that they stay identical everywhere.
+  statistics = ([v for n, v in averaged.items() if n.endswith(('/moving_mean', '/moving_variance'))]
+                if replicas > 1 else [])
+
+  def replica_step(images, labels):
+    grads, metrics = forward_backward(images, labels)
+    optimizer.apply(grads, trainable)
+    local_statistics = [tf.identity(v) for v in statistics]
+    return metrics, images[:num_images], local_statistics
+
+  @tf.function
+  def train_step(it):
+    images, labels = strategy.experimental_distribute_values_from_function(
+        lambda _: tuple(next(it)))
+    metrics, shown, local_statistics = strategy.run(replica_step, args=(images, labels))
+    metrics = {k: strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None)
+               for k, v in metrics.items()}
+    if statistics:
+      means = strategy.reduce(tf.distribute.ReduceOp.MEAN, local_statistics, axis=None)
+      for var, mean in zip(statistics, means):
+        var.assign(mean)
+    step.assign_add(1)
+    if ema is not None:
+      decay = tf.minimum(config.moving_average_decay,
+                         tf.cast(1 + step, tf.float32) / tf.cast(10 + step, tf.float32))
+      for name, shadow in ema.items():
+        shadow.assign_sub((shadow - averaged[name]) * (1.0 - decay))
+    return metrics, shown
+
+  # --------------------------------------------------------------------------
+  # The loop: progress, summaries, checkpoints, SIGTERM, non-finite losses.
+  # --------------------------------------------------------------------------
+  writer = (tf.summary.create_file_writer(config.train_dir) if chief
+            else tf.summary.create_noop_writer())
+  max_steps = config.max_number_of_steps
+  stop = _StopRequest()
+  losses: List[float] = []
+  last_saved = manager.latest_checkpoint if initialised_from == 'train_dir' else None
+  saved_step = int(step.numpy()) if last_saved else None
+  start_step = int(step.numpy())
+  logging.info('Training %s from step %d%s on %s (%d examples, %.1f steps per epoch).',
+               config.model_name, start_step, f' to {max_steps}' if max_steps else '',
+               source, num_samples,
+               steps_per_epoch)
+  last_save_time = last_summary_time = time.time()
+  log_time, log_step = time.time(), start_step
+  stopped_by = 'max_number_of_steps'
+  loss = float('nan')
+  with stop.installed(), writer.as_default():
+    while max_steps is None or int(step.numpy()) < max_steps:
+      metrics, shown = train_step(iterator)
+      current = int(step.numpy())
+      loss = float(metrics['loss'])
+      losses.append(loss)
+      if not math.isfinite(loss):
+        raise NonFiniteLossError(
+            f'Loss is {loss} at step {current} (cross-entropy '
+            f"{float(metrics['cross_entropy'])}, regularization "
+            f"{float(metrics['regularization'])}). The last good checkpoint, "
+            f'{last_saved or "none written"}, is left in place. Lower --learning_rate, '
+            'check the input data, or resume from the checkpoint with other settings.')
+      now = time.time()
+      if current % config.log_every_n_steps == 0 or current == max_steps:
+        lr = float(schedule(current - 1))
+        rate = (current - log_step) * global_batch / max(now - log_time, 1e-9)
+        eta = ''
+        if max_steps:
+          eta = f', ETA {_format_seconds((max_steps - current) * global_batch / max(rate, 1e-9))}'
+        logging.info('step %d%s: loss %.4f, lr %.6g, %.1f images/s%s', current,
+                     f'/{max_steps}' if max_steps else '', loss, lr, rate, eta)
+        log_time, log_step = now, current
+      if now - last_summary_time >= config.save_summaries_secs or current == start_step + 1:
+        _write_summaries(metrics, shown, float(schedule(current - 1)), global_batch,
+                         strategy, current)
+        last_summary_time = now
+      want_save = now - last_save_time >= config.save_interval_secs
+      want_save, stop_now = _agree(strategy, want_save, stop.requested)
+      if stop_now:
+        stopped_by = 'signal'
+        logging.warning('Stop requested (SIGTERM) at step %d: writing a final checkpoint.',
+                        current)
+        break
+      if want_save:
+        last_saved, saved_step = manager.save(checkpoint_number=current), current
+        last_save_time = now
+        logging.info('Saved %s.', last_saved)
+  current = int(step.numpy())
+  if saved_step != current:
+    last_saved = manager.save(checkpoint_number=current)
+    logging.info('Saved %s.', last_saved)
+  writer.flush()
+  return TrainResult(global_step=current, loss=loss, checkpoint=last_saved,
+                     stopped_by=stopped_by, losses=losses, network=net, strategy=strategy,
+                     initialised_from=initialised_from)
+
+
+# ----------------------------------------------------------------------------
+# Pieces of the loop
+# ----------------------------------------------------------------------------
+
+def _dataset_input(config: TrainConfig, image_size: int):
+  """(input_fn, num_samples, num_classes) for the dataset named in `config`."""
+  from ..datasets import dataset_factory  # pylint: disable=g-import-not-at-top
+  from . import input_pipeline  # pylint: disable=g-import-not-at-top
+  dataset = dataset_factory.get_dataset(config.dataset_name, config.dataset_split_name,
+                                        config.dataset_dir)
+
+  def input_fn(input_context):
+    return input_pipeline.train_input(
+        config.dataset_name, config.dataset_dir, split_name=config.dataset_split_name,
+        preprocessing_name=config.preprocessing_name, model_name=config.model_name,
+        image_size=image_size, batch_size=config.batch_size,
+        labels_offset=config.labels_offset, input_context=input_context,
+        shuffle_buffer=config.shuffle_buffer, seed=config.seed)
+
+  return input_fn, dataset.num_samples, dataset.num_classes
+
+
+def _make_iterator(input_fn: InputFn, strategy) -> tf.data.Iterator:
+  """The iterator over this worker's input pipeline (file-sharded across workers)."""
+  workers = max(strategy_lib.num_workers_from_env(), 1)
+  worker = 0
+  resolver = getattr(strategy, 'cluster_resolver', None)
+  if workers > 1 and resolver is not None:
+    cluster = resolver.cluster_spec().as_dict()
+    order = [(t, i) for t in ('chief', 'worker') for i in range(len(cluster.get(t, ())))]
+    worker = order.index((resolver.task_type, resolver.task_id))
+  context = tf.distribute.InputContext(num_input_pipelines=workers, input_pipeline_id=worker,
+                                       num_replicas_in_sync=strategy.num_replicas_in_sync)
+  with tf.device('/cpu:0'):
+    dataset = input_fn(context)
+    return iter(dataset.prefetch(tf.data.AUTOTUNE))
+
+
+def _cross_entropy(labels, logits, label_smoothing: float):
+  """Per-example softmax cross-entropy with slim's label smoothing."""
+  num_classes = logits.shape[-1]
+  onehot = tf.one_hot(tf.cast(labels, tf.int32), num_classes, dtype=tf.float32)
+  if label_smoothing:
+    onehot = onehot * (1.0 - label_smoothing) + label_smoothing / num_classes
+  return tf.nn.softmax_cross_entropy_with_logits(labels=onehot, logits=logits)
+
+
+def _tf_variables(net) -> Dict[str, tf.Variable]:
+  """{slim name: the tf.Variable behind each Keras weight} (what the averages track)."""
+  return {name: getattr(v, 'value', v) for name, v in checkpoints.slim_variables(net).items()}
+
+
+def _freeze_outside(net, scopes) -> None:
+  """slim's --trainable_scopes: layers with no variable under a scope stop training.
+
+  A frozen `BatchNorm` runs in inference mode: it normalises with its moving
+  statistics and leaves them unchanged.
+  """
+  if not scopes:
+    return
+  names = checkpoints.slim_variable_names(net)
+  if not any(n.startswith(s) for n in names for s in scopes):
+    roots = sorted({'/'.join(n.split('/')[:2]) for n in names})
+    raise ValueError(f'No variable of {net.name!r} is under trainable_scopes {list(scopes)}. '
+                     f"Scopes look like: {', '.join(roots[:8])}, ...")
+  names_by_id = {id(v): n for n, v in checkpoints.slim_variables(net).items()}
+  frozen = 0
+  for layer in net.model.layers:
+    layer_vars = [names_by_id.get(id(w), '') for w in layer.weights]
+    if layer_vars and not any(n.startswith(s) for n in layer_vars for s in scopes):
+      layer.trainable = False
+      frozen += 1
+  logging.info('trainable_scopes %s: %d trainable variables, %d layers frozen.',
+               ','.join(scopes), len(net.model.trainable_variables), frozen)
+
+
+def _initialise(config: TrainConfig, net, checkpoint, ema, averaged) -> str:
+  """Applies the initialisation order (see `train`); returns where from."""
+  latest = tf.train.latest_checkpoint(config.train_dir)
+  if latest:
+    logging.info('Initialising from train_dir: resuming %s.', latest)
+    checkpoint.restore(latest).assert_existing_objects_matched()
+    return 'train_dir'
+  if config.checkpoint_path:
+    logging.info('Initialising from checkpoint_path %s (excluding scopes: %s).',
+                 config.checkpoint_path, ', '.join(config.exclude_scopes) or 'none')
+    checkpoints.restore_checkpoint(net, config.checkpoint_path,
+                                   exclude_scopes=config.exclude_scopes,
+                                   ignore_missing_vars=config.ignore_missing_vars)
+    for name, shadow in (ema or {}).items():
+      shadow.assign(averaged[name].read_value())
+    return 'checkpoint_path'
+  logging.info('Initialising from scratch (no checkpoint in %s, no --checkpoint_path).',
+               config.train_dir)
+  return 'scratch'
+
+
+def _worker_dir(train_dir: str, strategy) -> str:
+  """Where a non-chief worker writes its (required but unused) checkpoints."""
+  resolver = strategy.cluster_resolver
+  return os.path.join(train_dir, f'{resolver.task_type}_{resolver.task_id}')
+
+
+def _write_config(config: TrainConfig, **run) -> None:
+  """train_dir/config.json: the resolved configuration and the facts of the run."""
+  resolved = config.replace(
+      train_image_size=run['image_size'],
+      preprocessing_name=config.preprocessing_name or
+      nets_factory.get_spec(config.model_name).preprocessing)
+  facts = {'num_replicas': run['replicas'], 'global_batch_size': run['global_batch'],
+           'num_classes': run['num_classes'], 'num_samples': run['num_samples'],
+           'strategy': type(run['strategy']).__name__,
+           'initialised_from': run['initialised_from'],
+           'tensorflow': tf.__version__, 'keras': keras.__version__}
+  os.makedirs(config.train_dir, exist_ok=True)
+  path = os.path.join(config.train_dir, CONFIG_FILE)
+  tmp = path + '.tmp'
+  with open(tmp, 'w') as f:
+    json.dump({**resolved.to_dict(), 'run': facts}, f, indent=2, sort_keys=True)
+  os.replace(tmp, path)
+
+
+def load_config(train_dir: str) -> TrainConfig:
+  """The TrainConfig a run wrote to `train_dir/config.json`."""
+  with open(os.path.join(train_dir, CONFIG_FILE)) as f:
+    values = json.load(f)
+  values.pop('run', None)
+  return TrainConfig.from_dict(values)
+
+
+def _summary_metadata(plugin: str, data_class: int) -> bytes:
+  return summary_pb2.SummaryMetadata(
+      plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin),
+      data_class=data_class).SerializeToString()
+
+
+# TensorBoard's scalar and image summary formats, written with `tf.summary.write`
+# so that training does not need the tensorboard package.
+_SCALAR = _summary_metadata('scalars', summary_pb2.DATA_CLASS_SCALAR)
+_IMAGE = _summary_metadata('images', summary_pb2.DATA_CLASS_BLOB_SEQUENCE)
+
+
+def _write_summaries(metrics, shown, lr, global_batch, strategy, step) -> None:
+  """TensorBoard: losses, learning rate, train accuracy and a few input images."""
+  scalars = {f'losses/{k}': metrics[k]
+             for k in ('loss', 'cross_entropy', 'aux_loss', 'regularization')}
+  scalars['learning_rate'] = lr
+  scalars['train_accuracy'] = metrics['correct'] / global_batch
+  for tag, value in scalars.items():
+    tf.summary.write(tag, tf.cast(value, tf.float32), step=step, metadata=_SCALAR)
+  images = strategy.experimental_local_results(shown)[0]
+  if images.shape[0]:
+    pixels = tf.cast(tf.clip_by_value((tf.cast(images, tf.float32) + 1.0) * 127.5, 0.0, 255.0),
+                     tf.uint8)
+    encoded = [tf.io.encode_png(image) for image in pixels]
+    size = [tf.as_string(int(pixels.shape[2])), tf.as_string(int(pixels.shape[1]))]
+    tf.summary.write('input_images', tf.stack(size + encoded), step=step, metadata=_IMAGE)
+
+
+def _agree(strategy, want_save: bool, stop: bool):
+  """Makes every worker take the same save / stop decision (a MAX over workers)."""
+  if strategy_lib.num_workers_from_env() <= 1:
+    return want_save, stop
+  flags = tf.constant([float(want_save), float(stop)])
+  agreed = strategy.reduce(tf.distribute.ReduceOp.MAX,
+                           strategy.run(lambda: tf.identity(flags)), axis=None)
+  return bool(agreed[0] > 0), bool(agreed[1] > 0)
+
+
+def _format_seconds(seconds: float) -> str:
+  seconds = int(round(seconds))
+  return f'{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}'
+
+
+class _StopRequest:
+  """Turns SIGTERM into a request to checkpoint and stop at the end of the step."""
+
+  def __init__(self):
+    self.requested = False
+
+  def _handler(self, signum, frame):  # pylint: disable=unused-argument
+    self.requested = True
+
+  @contextlib.contextmanager
+  def installed(self):
+    """Handles SIGTERM inside the block (main thread only), then restores the old handler."""
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+      previous = signal.signal(signal.SIGTERM, self._handler)
+    try:
+      yield self
+    finally:
+      if previous is not None:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,227 @@
+"""core.train: slim's loss, replicas, resume, moving averages, stops, summaries, config.json."""
+
+import glob
+import json
+import logging as std_logging
+import os
+import re
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from slimvision.core import config as config_lib
+from slimvision.core import strategy as strategy_lib
+from slimvision.core import train
+from slimvision.nets import checkpoints, nets_factory
+import train_testlib
+from train_testlib import NUM_CLASSES
+
+
+def _config(tmp_path, **changes):
+  values = dict(train_dir=str(tmp_path / 'train'), model_name='tiny_bn_net', batch_size=8,
+                optimizer='momentum', learning_rate=0.05, learning_rate_decay_type='fixed',
+                weight_decay=0.0, max_number_of_steps=4, log_every_n_steps=2,
+                save_interval_secs=600, save_summaries_secs=600)
+  values.update(changes)
+  return config_lib.TrainConfig(**values)
+
+
+def _run(config, strategy=None, n=64, **input_kwargs):
+  return train.train(config, input_fn=train_testlib.input_fn_for(config.batch_size, n=n,
+                                                                 **input_kwargs),
+                     num_samples=n, num_classes=NUM_CLASSES, strategy=strategy)
+
+
+def _weights(fn):
+  return {k: np.array(v) for k, v in checkpoints.slim_variables(fn).items()}
+
+
+def _two_replicas():
+  return strategy_lib.make_strategy(num_clones=2)
+
+
+def test_loss_is_slims_cross_entropy_aux_and_l2(tmp_path):
+  # learning_rate 0: the weights stay at their initial values, so the reported
+  # loss of step 1 can be recomputed from the model afterwards.
+  config = _config(tmp_path, model_name='tiny_aux_net', learning_rate=0.0, weight_decay=0.01,
+                   label_smoothing=0.1, max_number_of_steps=1, optimizer='sgd')
+  result = _run(config)
+  images, labels = train_testlib.examples(8)
+  end_points = result.network.model(images, training=True)
+  smooth = np.eye(NUM_CLASSES)[labels] * 0.9 + 0.1 / NUM_CLASSES
+
+  def xent(logits):
+    logp = tf.nn.log_softmax(logits).numpy()
+    return float(-(smooth * logp).sum(-1).mean())
+
+  l2 = sum(0.01 / 2 * float(np.sum(np.square(v)))
+           for k, v in _weights(result.network).items() if k.endswith('/weights'))
+  expected = xent(end_points['Logits']) + 0.4 * xent(end_points['AuxLogits']) + l2
+  assert result.losses[0] == pytest.approx(expected, rel=1e-5)
+
+
+def test_two_replicas_average_the_gradient_over_the_global_batch(tmp_path):
+  config = _config(tmp_path, model_name='tiny_aux_net', optimizer='sgd', learning_rate=0.5,
+                   max_number_of_steps=1, weight_decay=0.01)
+  # The same initial weights on one device and on two replicas.
+  init = nets_factory.get_network_fn('tiny_aux_net', num_classes=NUM_CLASSES)
+  prefix = checkpoints.save_slim_checkpoint(init, str(tmp_path / 'init' / 'model.ckpt'))
+  one = _run(config.replace(train_dir=str(tmp_path / 'one'), batch_size=16,
+                            checkpoint_path=prefix))
+  two = _run(config.replace(train_dir=str(tmp_path / 'two'), batch_size=8,
+                            checkpoint_path=prefix), strategy=_two_replicas())
+  assert two.strategy.num_replicas_in_sync == 2
+  # The global batch is the same 16 examples, split in two: same loss, same update.
+  assert two.losses[0] == pytest.approx(one.losses[0], rel=1e-5)
+  w1, w2 = _weights(one.network), _weights(two.network)
+  for name in w1:
+    np.testing.assert_allclose(w2[name], w1[name], rtol=1e-5, atol=1e-6, err_msg=name)
+  assert any(not np.allclose(w1[n], np.array(v)) for n, v in
+             checkpoints.slim_variables(init).items())
+
+
+def test_two_replicas_stay_in_sync_batch_norm_statistics_included(tmp_path):
+  result = _run(_config(tmp_path, max_number_of_steps=5, moving_average_decay=0.9),
+                strategy=_two_replicas())
+  for name, var in checkpoints.slim_variables(result.network).items():
+    copies = [np.array(c) for c in var.value.values]
+    assert len(copies) == 2
+    np.testing.assert_array_equal(copies[0], copies[1], err_msg=name)
+
+
+def test_resume_continues_step_optimizer_state_and_data_position(tmp_path):
+  init = nets_factory.get_network_fn('tiny_bn_net', num_classes=NUM_CLASSES)
+  prefix = checkpoints.save_slim_checkpoint(init, str(tmp_path / 'init' / 'model.ckpt'))
+  # checkpoint_path gives both runs the same start; train_dir takes precedence on resume.
+  base = _config(tmp_path, max_number_of_steps=6, moving_average_decay=0.99,
+                 checkpoint_path=prefix)
+  straight = _run(base.replace(train_dir=str(tmp_path / 'straight')), shuffle=True)
+  first = _run(base.replace(train_dir=str(tmp_path / 'split'), max_number_of_steps=3),
+               shuffle=True)
+  assert first.global_step == 3 and first.initialised_from == 'checkpoint_path'
+  resumed = _run(base.replace(train_dir=str(tmp_path / 'split')), shuffle=True)
+  assert resumed.initialised_from == 'train_dir'
+  assert resumed.global_step == 6 and len(resumed.losses) == 3
+  # Same data in the same order, same momentum: the same weights as one straight run.
+  np.testing.assert_allclose(resumed.losses, straight.losses[3:], rtol=1e-5)
+  ws, wr = _weights(straight.network), _weights(resumed.network)
+  for name in ws:
+    np.testing.assert_allclose(wr[name], ws[name], rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_training_checkpoints_restore_by_slim_name_with_moving_averages(tmp_path):
+  config = _config(tmp_path, moving_average_decay=0.5, max_number_of_steps=5)
+  result = _run(config)
+  assert os.path.basename(result.checkpoint) == 'model.ckpt-5'
+  fn = nets_factory.get_network_fn('tiny_bn_net', num_classes=NUM_CLASSES)
+  report = checkpoints.restore_checkpoint(fn, config.train_dir)
+  assert len(report.restored) == len(checkpoints.slim_variables(fn))
+  trained = _weights(result.network)
+  for name, value in _weights(fn).items():
+    np.testing.assert_array_equal(value, trained[name])
+  report = checkpoints.restore_checkpoint(fn, config.train_dir, use_moving_averages=True)
+  assert report.from_moving_averages == len(trained)
+  averaged = _weights(fn)
+  assert not np.allclose(averaged['Tiny/Logits/weights'], trained['Tiny/Logits/weights'])
+
+
+def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
+  config = _config(tmp_path, max_number_of_steps=10, save_interval_secs=0)
+  with pytest.raises(train.NonFiniteLossError, match=r'Loss is nan at step 4.*model\.ckpt-3'):
+    _run(config, nan_from_batch=3)
+  assert tf.train.latest_checkpoint(config.train_dir).endswith('model.ckpt-3')
+  fn = nets_factory.get_network_fn('tiny_bn_net', num_classes=NUM_CLASSES)
+  checkpoints.restore_checkpoint(fn, config.train_dir)
+  assert all(np.isfinite(v).all() for v in _weights(fn).values())
+
+
+def test_trainable_scopes_freeze_the_other_layers_and_their_statistics(tmp_path):
+  init = nets_factory.get_network_fn('tiny_bn_net', num_classes=NUM_CLASSES)
+  prefix = checkpoints.save_slim_checkpoint(init, str(tmp_path / 'init' / 'model.ckpt'))
+  before = _weights(init)
+  result = _run(_config(tmp_path, checkpoint_path=prefix, trainable_scopes='Tiny/Logits'))
+  assert result.initialised_from == 'checkpoint_path'
+  after = _weights(result.network)
+  for name in before:
+    if name.startswith('Tiny/Logits'):
+      assert not np.allclose(after[name], before[name]), name
+    else:  # Conv1 weights and its BatchNorm gamma, beta and moving statistics.
+      np.testing.assert_array_equal(after[name], before[name], err_msg=name)
+
+
+def test_unknown_trainable_scope_is_reported(tmp_path):
+  with pytest.raises(ValueError, match=r"No variable of 'tiny_bn_net' is under.*Tiny/Conv1"):
+    _run(_config(tmp_path, trainable_scopes='InceptionV3/Logits'))
+
+
+def test_progress_line_summaries_and_config_json(tmp_path, caplog):
+  caplog.set_level(std_logging.INFO)
+  config = _config(tmp_path, max_number_of_steps=4, moving_average_decay=0.9)
+  _run(config)
+  lines = [r.getMessage() for r in caplog.records]
+  progress = [l for l in lines if re.match(
+      r'step \d+/4: loss [\d.]+, lr [\d.e-]+, [\d.]+ images/s, ETA \d+:\d\d:\d\d$', l)]
+  assert len(progress) == 2, lines
+  assert any('global batch 8 = 8 per replica x 1' in l for l in lines)
+  assert any(l.startswith('Initialising from scratch') for l in lines)
+
+  with open(os.path.join(config.train_dir, 'config.json')) as f:
+    saved = json.load(f)
+  assert saved['run']['global_batch_size'] == 8 and saved['run']['num_classes'] == NUM_CLASSES
+  assert train.load_config(config.train_dir) == config.replace(train_image_size=8,
+                                                               preprocessing_name='inception')
+
+  tags = set()
+  for path in glob.glob(os.path.join(config.train_dir, 'events.out.tfevents.*')):
+    for event in tf.compat.v1.train.summary_iterator(path):
+      tags.update(v.tag for v in event.summary.value)
+  assert {'losses/loss', 'losses/cross_entropy', 'losses/regularization', 'learning_rate',
+          'train_accuracy', 'input_images'} <= tags
+
+
+def test_learning_rate_schedules():
+  from slimvision.core import optimizers  # pylint: disable=g-import-not-at-top
+  base = config_lib.TrainConfig(learning_rate=0.1, learning_rate_decay_factor=0.5,
+                                num_epochs_per_decay=2.0, end_learning_rate=0.01,
+                                max_number_of_steps=100)
+
+  def lr(config, step, steps_per_epoch=10):
+    return float(optimizers.learning_rate_schedule(config, steps_per_epoch)(step))
+
+  assert lr(base, 19) == pytest.approx(0.1) and lr(base, 20) == pytest.approx(0.05)  # staircase
+  fixed = base.replace(learning_rate_decay_type='fixed')
+  assert lr(fixed, 1000) == pytest.approx(0.1)
+  poly = base.replace(learning_rate_decay_type='polynomial')
+  assert lr(poly, 10) == pytest.approx(0.055) and lr(poly, 500) == pytest.approx(0.01)
+  cosine = base.replace(learning_rate_decay_type='cosine')
+  assert lr(cosine, 0) == pytest.approx(0.1) and lr(cosine, 50) == pytest.approx(0.055)
+  assert lr(cosine, 100) == pytest.approx(0.01)
+  warm = cosine.replace(warmup_epochs=1.0)  # 10 steps
+  assert lr(warm, 0) == pytest.approx(0.01) and lr(warm, 4) == pytest.approx(0.05)
+  assert lr(warm, 10) == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize('name', config_lib.OPTIMIZERS)
+def test_every_optimizer_trains(tmp_path, name):
+  result = _run(_config(tmp_path, optimizer=name, max_number_of_steps=2))
+  assert result.global_step == 2 and np.isfinite(result.losses).all()
+
+
+def test_slim_rmsprop_starts_its_mean_square_at_one():
+  from slimvision.core import optimizers  # pylint: disable=g-import-not-at-top
+  var = tf.Variable([1.0])
+  opt = optimizers.make_optimizer(config_lib.TrainConfig(optimizer='rmsprop'), 0.1)
+  opt.apply([tf.constant([2.0])], [var])
+  # TF1: ms = 0.9 * 1 + 0.1 * 4 = 1.3; mom = 0.1 * 2 / sqrt(1.3 + 1); var = 1 - mom.
+  assert float(var[0]) == pytest.approx(1.0 - 0.2 / np.sqrt(2.3), rel=1e-6)
+
+
+def test_config_errors_say_what_to_do():
+  with pytest.raises(ValueError, match=r"Unknown optimizer 'adamax'.*'rmsprop'"):
+    config_lib.TrainConfig(optimizer='adamax')
+  with pytest.raises(ValueError, match='set max_number_of_steps'):
+    config_lib.TrainConfig(learning_rate_decay_type='cosine')
+  assert config_lib.TrainConfig(
+      checkpoint_exclude_scopes='A/Logits, A/AuxLogits').exclude_scopes == ('A/Logits',
+                                                                           'A/AuxLogits')
