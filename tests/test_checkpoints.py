@@ -131,25 +131,34 @@ def test_object_based_training_checkpoint_restores_by_slim_name(v3_1001, slim_ck
                              variables[name].numpy() * 0.5)
 
 
-def test_saved_checkpoint_is_read_by_a_tf1_slim_graph(tmp_path):
-  """tf_slim's own Inception V3, in a TF1 graph, restores what we save and agrees with us."""
+@pytest.mark.parametrize('depth_multiplier,image_size,num_classes,seed', [
+    (0.25, IMAGE_SIZE, 7, 3),
+    pytest.param(1.0, 299, 1001, 11, marks=pytest.mark.slow),
+])
+def test_saved_checkpoint_is_read_by_a_tf1_slim_graph(tmp_path, depth_multiplier, image_size,
+                                                      num_classes, seed):
+  """tf_slim's own Inception V3, in a TF1 graph, restores what we save and agrees with us.
+
+  The weights are the synthetic recipe with another seed than the stored reference's.
+  """
   tf_slim = tf1_slim.import_tf_slim()
   from tf_slim.nets import inception_v3 as slim_inception_v3  # pylint: disable=g-import-not-at-top
 
-  fn = nets_factory.get_network_fn('inception_v3', num_classes=7, image_size=IMAGE_SIZE,
-                                   depth_multiplier=0.25)
+  fn = nets_factory.get_network_fn('inception_v3', num_classes=num_classes,
+                                   image_size=image_size, depth_multiplier=depth_multiplier)
   for name, var in checkpoints.slim_variables(fn).items():
-    var.assign(synthetic.synth_value(name, var.shape, 'inception_v3', seed=3))
+    var.assign(synthetic.synth_value(name, var.shape, 'inception_v3', seed=seed))
   prefix = checkpoints.save_slim_checkpoint(fn, str(tmp_path / 'ours.ckpt'), global_step=5)
-  images = synthetic.synth_images(2, IMAGE_SIZE, 3, seed=4)
+  images = synthetic.synth_images(2, image_size, 3, seed=seed + 1)
   ours = fn(images)[0].numpy()
 
   graph = tf.Graph()
   with graph.as_default():
-    inputs = tf.compat.v1.placeholder(tf.float32, [None, IMAGE_SIZE, IMAGE_SIZE, 3])
+    inputs = tf.compat.v1.placeholder(tf.float32, [None, image_size, image_size, 3])
     with tf_slim.arg_scope(slim_inception_v3.inception_v3_arg_scope()):
-      logits, _ = slim_inception_v3.inception_v3(inputs, num_classes=7, is_training=False,
-                                                 depth_multiplier=0.25)
+      logits, _ = slim_inception_v3.inception_v3(inputs, num_classes=num_classes,
+                                                 is_training=False,
+                                                 depth_multiplier=depth_multiplier)
     saver = tf.compat.v1.train.Saver(tf_slim.get_model_variables())
     with tf.compat.v1.Session(graph=graph) as sess:
       saver.restore(sess, prefix)
