@@ -9,6 +9,7 @@ from . import nets_factory
 from . import checkpoints
 from . import inception_v3
 from . import inception_resnet_v2
+from . import inception_v4
 from . import lenet
 from . import cifarnet
 
