@@ -12,5 +12,6 @@ from . import inception_resnet_v2
 from . import inception_v4
 from . import lenet
 from . import cifarnet
+from . import resnet_v1
 
 __all__ = ['layers', 'nets_factory', 'checkpoints', 'inception_v3', 'inception_resnet_v2']
