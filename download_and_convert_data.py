@@ -1,4 +1,13 @@
-"""Downloads a dataset and converts it to slim's TFRecords (slim's download_and_convert_data.py)."""
+"""Downloads a dataset and converts it to slim's TFRecords (slim's download_and_convert_data.py).
+
+    slimvision-convert --dataset_name=flowers --dataset_dir=/data/flowers
+    python download_and_convert_data.py --dataset_name=digits --dataset_dir=/data/digits
+
+`--dataset_name`: flowers, cifar10, mnist (downloaded from their official
+URLs; `--data_url` points elsewhere, e.g. a mirror or a file:// path) or
+digits (embedded, no download). ImageNet has its own converter,
+`python -m slimvision.datasets.build_imagenet_data`.
+"""
 
 import sys
 
@@ -6,10 +15,55 @@ if __name__ == '__main__' and not __package__:
   import _bootstrap  # pylint: disable=g-import-not-at-top
   _bootstrap.as_package()
 
+from absl import app  # pylint: disable=g-import-not-at-top,wrong-import-position
+from absl import flags
+
+FLAGS = flags.FLAGS
+_CONVERTERS = ('flowers', 'cifar10', 'mnist', 'digits')
+
+
+def _define_flags():
+  flags.DEFINE_string('dataset_name', None,
+                      f'The name of the dataset to convert, one of {", ".join(_CONVERTERS)}.')
+  flags.DEFINE_string('dataset_dir', None,
+                      'The directory where the output TFRecords and temporary files are saved.')
+  flags.DEFINE_string('data_url', None,
+                      'Overrides the download URL (flowers, cifar10: the archive; mnist: the '
+                      'folder holding the four .gz files). http(s):// or file://.')
+
+
+def convert(dataset_name: str, dataset_dir: str, data_url=None) -> None:
+  """Runs the converter of `dataset_name` into `dataset_dir`."""
+  from slimvision.datasets import (  # pylint: disable=g-import-not-at-top
+      download_and_convert_cifar10, download_and_convert_digits,
+      download_and_convert_flowers, download_and_convert_mnist)
+  if not dataset_dir:
+    raise ValueError('You must supply the dataset directory with --dataset_dir.')
+  converters = {'flowers': download_and_convert_flowers, 'cifar10': download_and_convert_cifar10,
+                'mnist': download_and_convert_mnist}
+  if dataset_name == 'digits':
+    download_and_convert_digits.run(dataset_dir)
+  elif dataset_name in converters:
+    kwargs = {'data_url': data_url} if data_url else {}
+    converters[dataset_name].run(dataset_dir, **kwargs)
+  else:
+    hint = (' For ImageNet use: python -m slimvision.datasets.build_imagenet_data.'
+            if dataset_name == 'imagenet' else '')
+    raise ValueError(f'dataset_name [{dataset_name}] was not recognized. Expected one of: '
+                     f'{", ".join(_CONVERTERS)}.{hint}')
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
+  convert(FLAGS.dataset_name, FLAGS.dataset_dir, FLAGS.data_url)
+
 
 def run():
-  print('download_and_convert_data.py: not implemented yet.', file=sys.stderr)
-  sys.exit(2)
+  """Console entry point (`slimvision-convert`)."""
+  _define_flags()
+  flags.mark_flag_as_required('dataset_name')
+  app.run(main, argv=sys.argv)
 
 
 if __name__ == '__main__':

@@ -2,9 +2,10 @@
 
 The 8x8 images (values 0..16) are stored in the package (`data/digits.npz`), so
 `slimvision-convert --dataset_name=digits` needs no download and no
-scikit-learn. The converter scales them by 255/16, resizes them bilinearly to
-20x20 and centres them in 28x28 (as MNIST digits are), and writes 28x28x1 PNGs
-in `digits_<split>.tfrecord` with MNIST's feature keys and a `labels.txt`.
+scikit-learn. The converter scales them by 255/16 (to uint8), resizes them bilinearly to
+20x20 (Pillow's BILINEAR arithmetic, in numpy) and centres them in 28x28, as
+MNIST digits are framed; it writes 28x28x1 PNGs in `digits_<split>.tfrecord`
+with MNIST's feature keys, and a `labels.txt`.
 
 The train / test split is fixed: per class, the indices of that class are
 permuted with `numpy.random.RandomState(0)` (classes 0..9 in turn, one

@@ -1,0 +1,310 @@
+"""Converts the raw ILSVRC-2012 images to slim's ImageNet TFRecords (slim's build_imagenet_data.py).
+
+Input layout:
+    <train_directory>/<synset>/*.JPEG
+    <validation_directory>/<synset>/*.JPEG     (as preprocess_imagenet_validation_data.py leaves it)
+plus the synset list (`--labels_file`, label i + 1 for line i, 0 = background),
+`--imagenet_metadata_file` (`synset<TAB>names`) and the bounding-box CSV
+(`--bounding_box_file`, rows `file.JPEG,xmin,ymin,xmax,ymax` in [0, 1]). The
+shipped copies of the first two are the defaults.
+
+Output: `train-00000-of-01024` ... and `validation-00000-of-00128` ..., one
+`tf.train.Example` per image with slim's keys: image/encoded (JPEG),
+image/height, image/width, image/colorspace ('RGB'), image/channels (3),
+image/class/label, image/class/synset, image/class/text, image/format
+('JPEG'), image/filename and image/object/bbox/{xmin,ymin,xmax,ymax,label}.
+
+Images are listed per synset in sorted order and shuffled with slim's
+permutation (`random.seed(12345)`, Python 3). Each
+thread writes `shards / threads` consecutive shards.
+
+Special cases: JPEGs are stored byte for byte, except PNG data named .JPEG
+and CMYK JPEGs, which are re-encoded as RGB JPEG (quality 100). Both are
+detected from the bytes (slim matched a fixed list of ILSVRC file names; the
+known names are still recognised). A file that decodes as none of these fails
+the conversion with its name.
+"""
+
+import os
+import random
+import sys
+import threading
+from typing import Dict, List, Optional, Sequence, Tuple
+
+if __name__ == '__main__' and not __package__:
+  sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+  import _bootstrap  # pylint: disable=g-import-not-at-top
+  _bootstrap.as_package()
+  __package__ = 'slimvision.datasets'  # pylint: disable=redefined-builtin
+
+from absl import app  # pylint: disable=g-import-not-at-top,wrong-import-position
+from absl import flags
+from absl import logging
+import numpy as np
+import tensorflow as tf
+
+from . import dataset_utils
+from . import imagenet
+
+# slim's lists of the ILSVRC-2012 train files that are not plain RGB JPEGs.
+_PNG_FILES = frozenset(['n02105855_2933.JPEG'])
+_CMYK_FILES = frozenset([
+    'n01739381_1309.JPEG', 'n02077923_14822.JPEG', 'n02447366_23489.JPEG',
+    'n02492035_15739.JPEG', 'n02747177_10752.JPEG', 'n03018349_4028.JPEG',
+    'n03062245_4620.JPEG', 'n03347037_9675.JPEG', 'n03467068_12171.JPEG',
+    'n03529860_11437.JPEG', 'n03544143_17228.JPEG', 'n03633091_5218.JPEG',
+    'n03710637_5125.JPEG', 'n03961711_5286.JPEG', 'n04033995_2932.JPEG',
+    'n04258138_17003.JPEG', 'n04264628_27969.JPEG', 'n04336792_7448.JPEG',
+    'n04371774_5854.JPEG', 'n04596742_4225.JPEG', 'n07583066_647.JPEG',
+    'n13037406_4650.JPEG'])
+_SHUFFLE_SEED = 12345
+
+
+def is_png(data: bytes) -> bool:
+  return data[:8] == b'\x89PNG\r\n\x1a\n'
+
+
+def jpeg_num_components(data: bytes) -> Optional[int]:
+  """Colour components from a JPEG's SOF header (3 RGB/YCbCr, 4 CMYK), or None."""
+  if data[:2] != b'\xff\xd8':
+    return None
+  i = 2
+  while i + 4 <= len(data):
+    if data[i] != 0xFF:
+      i += 1
+      continue
+    marker = data[i + 1]
+    if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7 or marker == 0xFF:
+      i += 1 if marker == 0xFF else 2
+      continue
+    length = int.from_bytes(data[i + 2:i + 4], 'big')
+    if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
+      return data[i + 9] if i + 9 < len(data) else None
+    if marker == 0xDA:  # start of scan before any frame header
+      return None
+    i += 2 + length
+  return None
+
+
+def process_image(filename: str) -> Tuple[bytes, int, int]:
+  """(JPEG bytes, height, width) of one raw image, re-encoding PNG and CMYK data."""
+  with open(filename, 'rb') as f:
+    data = f.read()
+  base = os.path.basename(filename)
+  try:
+    if is_png(data):  # slim's list: _PNG_FILES; the bytes tell for any file.
+      logging.info('Converting PNG to JPEG for %s', filename)
+      image = tf.io.decode_png(data, channels=3)
+      data = tf.io.encode_jpeg(image, format='rgb', quality=100).numpy()
+    elif jpeg_num_components(data) == 4 or base in _CMYK_FILES:
+      logging.info('Converting CMYK to RGB for %s', filename)
+      image = tf.io.decode_jpeg(data, channels=3)
+      data = tf.io.encode_jpeg(image, format='rgb', quality=100).numpy()
+    else:
+      image = tf.io.decode_jpeg(data, channels=3)
+  except tf.errors.InvalidArgumentError as e:
+    raise ValueError(f'Cannot decode {filename} as JPEG or PNG: {e.message}. '
+                     'Remove or replace the file and convert again.') from e
+  height, width = int(image.shape[0]), int(image.shape[1])
+  return data, height, width
+
+
+def convert_to_example(filename: str, image_buffer: bytes, label: int, synset: str,
+                       human: str, bbox: Sequence[Sequence[float]], height: int,
+                       width: int) -> tf.train.Example:
+  """slim's ImageNet Example; `bbox` rows are [xmin, ymin, xmax, ymax]."""
+  xmin, ymin, xmax, ymax = ([float(b[i]) for b in bbox] for i in range(4))
+  f = dataset_utils
+  return tf.train.Example(features=tf.train.Features(feature={
+      'image/height': f.int64_feature(height),
+      'image/width': f.int64_feature(width),
+      'image/colorspace': f.bytes_feature('RGB'),
+      'image/channels': f.int64_feature(3),
+      'image/class/label': f.int64_feature(label),
+      'image/class/synset': f.bytes_feature(synset),
+      'image/class/text': f.bytes_feature(human),
+      'image/object/bbox/xmin': f.float_feature(xmin),
+      'image/object/bbox/xmax': f.float_feature(xmax),
+      'image/object/bbox/ymin': f.float_feature(ymin),
+      'image/object/bbox/ymax': f.float_feature(ymax),
+      'image/object/bbox/label': f.int64_feature([label] * len(bbox)),
+      'image/format': f.bytes_feature('JPEG'),
+      'image/filename': f.bytes_feature(os.path.basename(filename)),
+      'image/encoded': f.bytes_feature(image_buffer),
+  }))
+
+
+def slim_shuffle_order(n: int) -> List[int]:
+  """slim's permutation of n files: `random.seed(12345); random.shuffle(range(n))`."""
+  order = list(range(n))
+  rng = random.Random(_SHUFFLE_SEED)
+  rng.shuffle(order)
+  return order
+
+
+def find_image_files(data_dir: str, labels_file: str) -> Tuple[List[str], List[str], List[int]]:
+  """(filenames, synsets, labels) of `data_dir/<synset>/*`, shuffled with slim's seed.
+
+  Files are listed synset by synset in label order, each folder sorted by
+  name, then permuted by `slim_shuffle_order`. (slim listed each folder in
+  filesystem order, so its shard contents depended on the disk; sorting makes
+  them reproducible. Given the same listing, the permutation is slim's.)
+  """
+  with open(labels_file) as f:
+    challenge_synsets = [line.strip() for line in f if line.strip()]
+  filenames, synsets, labels = [], [], []
+  for label, synset in enumerate(challenge_synsets, 1):
+    matches = sorted(tf.io.gfile.glob(os.path.join(data_dir, synset, '*')))
+    filenames.extend(matches)
+    synsets.extend([synset] * len(matches))
+    labels.extend([label] * len(matches))
+  if not filenames:
+    raise FileNotFoundError(f'No images in {data_dir}/<synset>/ for the synsets of '
+                            f'{labels_file}. Expected e.g. {data_dir}/{challenge_synsets[0]}/'
+                            '*.JPEG (run preprocess_imagenet_validation_data for validation).')
+  order = slim_shuffle_order(len(filenames))
+  logging.info('Found %d JPEG files across %d labels inside %s.', len(filenames),
+               len(set(labels)), data_dir)
+  return [filenames[i] for i in order], [synsets[i] for i in order], [labels[i] for i in order]
+
+
+def build_synset_lookup(metadata_file: str) -> Dict[str, str]:
+  lookup = {}
+  with open(metadata_file, encoding='utf-8') as f:
+    for line in f:
+      if line.strip():
+        synset, _, human = line.rstrip('\n').partition('\t')
+        lookup[synset] = human
+  return lookup
+
+
+def build_bounding_box_lookup(bounding_box_file: Optional[str]) -> Dict[str, List[List[float]]]:
+  """{image basename: [[xmin, ymin, xmax, ymax], ...]} from slim's CSV."""
+  boxes = {}
+  if not bounding_box_file:
+    return boxes
+  with open(bounding_box_file) as f:
+    for number, line in enumerate(f, 1):
+      if not line.strip():
+        continue
+      parts = line.strip().split(',')
+      if len(parts) != 5:
+        raise ValueError(f'{bounding_box_file}:{number}: expected '
+                         f"'file.JPEG,xmin,ymin,xmax,ymax'. Received: {line.strip()!r}")
+      boxes.setdefault(parts[0], []).append([float(x) for x in parts[1:]])
+  logging.info('Read %d bounding boxes for %d images.', sum(map(len, boxes.values())), len(boxes))
+  return boxes
+
+
+def _process_shards(thread_index, ranges, name, filenames, synsets, labels, humans, bboxes,
+                    num_shards, output_directory, progress, lock, errors):
+  num_threads = len(ranges)
+  shards_per_thread = num_shards // num_threads
+  bounds = np.linspace(ranges[thread_index][0], ranges[thread_index][1],
+                       shards_per_thread + 1).astype(int)
+  try:
+    for s in range(shards_per_thread):
+      shard = thread_index * shards_per_thread + s
+      path = os.path.join(output_directory, f'{name}-{shard:05d}-of-{num_shards:05d}')
+      with tf.io.TFRecordWriter(path + '.tmp') as writer:
+        for i in range(bounds[s], bounds[s + 1]):
+          data, height, width = process_image(filenames[i])
+          example = convert_to_example(filenames[i], data, labels[i], synsets[i],
+                                       humans[synsets[i]],
+                                       bboxes.get(os.path.basename(filenames[i]), []),
+                                       height, width)
+          writer.write(example.SerializeToString())
+          with lock:
+            progress.update()
+      tf.io.gfile.rename(path + '.tmp', path, overwrite=True)
+  except Exception as e:  # pylint: disable=broad-except
+    errors.append(e)
+
+
+def process_dataset(name: str, directory: str, num_shards: int, synset_to_human: Dict[str, str],
+                    bboxes: Dict[str, List[List[float]]], output_directory: str,
+                    labels_file: str, num_threads: int) -> int:
+  """Converts one split; returns the number of images written."""
+  if num_shards % num_threads:
+    raise ValueError(f'The number of threads must divide the number of shards. '
+                     f'Received: {name}_shards={num_shards}, num_threads={num_threads}')
+  filenames, synsets, labels = find_image_files(directory, labels_file)
+  missing = sorted(set(synsets) - set(synset_to_human))
+  if missing:
+    raise ValueError(f'{len(missing)} synsets have no human-readable name in the metadata '
+                     f'file, e.g. {missing[:3]}.')
+  tf.io.gfile.makedirs(output_directory)
+  spacing = np.linspace(0, len(filenames), num_threads + 1).astype(int)
+  ranges = [(spacing[i], spacing[i + 1]) for i in range(num_threads)]
+  progress = dataset_utils.Progress(f'imagenet {name}', len(filenames))
+  lock, errors = threading.Lock(), []
+  threads = [threading.Thread(target=_process_shards, args=(
+      t, ranges, name, filenames, synsets, labels, synset_to_human, bboxes, num_shards,
+      output_directory, progress, lock, errors)) for t in range(num_threads)]
+  for t in threads:
+    t.start()
+  for t in threads:
+    t.join()
+  if errors:
+    raise errors[0]
+  progress.update(0, force=True)
+  return len(filenames)
+
+
+def run(train_directory: Optional[str], validation_directory: Optional[str],
+        output_directory: str, train_shards: int = 1024, validation_shards: int = 128,
+        num_threads: int = 8, labels_file: str = imagenet.SYNSETS_FILE,
+        imagenet_metadata_file: str = imagenet.METADATA_FILE,
+        bounding_box_file: Optional[str] = None) -> Dict[str, int]:
+  """Converts the given splits; returns {split: images written}."""
+  synset_to_human = build_synset_lookup(imagenet_metadata_file)
+  bboxes = build_bounding_box_lookup(bounding_box_file)
+  written = {}
+  if validation_directory:
+    written['validation'] = process_dataset('validation', validation_directory,
+                                            validation_shards, synset_to_human, bboxes,
+                                            output_directory, labels_file, num_threads)
+  if train_directory:
+    written['train'] = process_dataset('train', train_directory, train_shards,
+                                       synset_to_human, bboxes, output_directory, labels_file,
+                                       num_threads)
+  return written
+
+
+FLAGS = flags.FLAGS
+
+
+def _define_flags():
+  flags.DEFINE_string('train_directory', '/tmp/', 'Training data directory')
+  flags.DEFINE_string('validation_directory', '/tmp/', 'Validation data directory')
+  flags.DEFINE_string('output_directory', '/tmp/', 'Output data directory')
+  flags.DEFINE_integer('train_shards', 1024, 'Number of shards in training TFRecord files.')
+  flags.DEFINE_integer('validation_shards', 128,
+                       'Number of shards in validation TFRecord files.')
+  flags.DEFINE_integer('num_threads', 8, 'Number of threads to preprocess the images.')
+  flags.DEFINE_string('labels_file', imagenet.SYNSETS_FILE, 'Labels file (one synset a line).')
+  flags.DEFINE_string('imagenet_metadata_file', imagenet.METADATA_FILE,
+                      'ImageNet metadata file (synset<TAB>human-readable names).')
+  flags.DEFINE_string('bounding_box_file', './imagenet_2012_bounding_boxes.csv',
+                      'Bounding box file (file.JPEG,xmin,ymin,xmax,ymax); missing: no boxes.')
+
+
+def main(argv):
+  del argv
+  box_file = FLAGS.bounding_box_file
+  if box_file and not os.path.exists(box_file):
+    logging.warning('Bounding box file %s not found; writing no boxes.', box_file)
+    box_file = None
+  written = run(FLAGS.train_directory, FLAGS.validation_directory, FLAGS.output_directory,
+                FLAGS.train_shards, FLAGS.validation_shards, FLAGS.num_threads,
+                FLAGS.labels_file, FLAGS.imagenet_metadata_file, box_file)
+  logging.info('Wrote %s to %s.', written, FLAGS.output_directory)
+
+
+def cli():
+  _define_flags()
+  app.run(main)
+
+
+if __name__ == '__main__':
+  cli()
