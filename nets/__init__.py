@@ -11,6 +11,7 @@ from . import inception_v3
 from . import inception_resnet_v2
 from . import inception_v4
 from . import inception_v1
+from . import inception_v2
 from . import lenet
 from . import cifarnet
 from . import resnet_v1
