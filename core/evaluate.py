@@ -24,6 +24,7 @@ when no new checkpoint came for `eval_timeout_secs`.
 """
 
 import dataclasses
+import inspect
 import json
 import math
 import os
@@ -42,6 +43,7 @@ RESULTS_FILE = 'results.json'
 TRAIN_CONFIG_FILE = 'config.json'
 _STEP_KEYS = ('step/.ATTRIBUTES/VARIABLE_VALUE', 'global_step')
 _PREFIX_STEP = re.compile(r'-(\d+)$')
+_AUX_SCOPE = re.compile(r'aux_\d+')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,7 +72,8 @@ class EvalConfig:
     num_classes: logits width; defaults to the dataset's number of classes
       minus `labels_offset` (the network's registered width for an injected
       dataset).
-    num_preprocessing_threads: parallel decode / preprocessing calls.
+    num_preprocessing_threads: kept for slim's flag; the input pipeline's
+      parallelism is tuned by tf.data (AUTOTUNE).
     eval_interval_secs: None evaluates once; a number watches
       `checkpoint_path` (a directory) and evaluates each new checkpoint, looking
       at most this often.
@@ -80,6 +83,8 @@ class EvalConfig:
       this step; defaults to `max_number_of_steps` in the watched directory's
       config.json, if any.
     num_clones: replicas to evaluate on (GPUs, else logical CPU devices).
+    skip_undecodable: skip images that do not decode (each is logged and
+      counted) instead of failing; num_examples then counts the rest.
     network_kwargs: further arguments of the network builder (e.g.
       depth_multiplier for a slimmed-down net).
   """
@@ -101,6 +106,7 @@ class EvalConfig:
   eval_timeout_secs: Optional[float] = None
   max_number_of_steps: Optional[int] = None
   num_clones: int = 1
+  skip_undecodable: bool = False
   network_kwargs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
   def __post_init__(self):
@@ -177,9 +183,11 @@ def make_strategy(num_clones: int = 1) -> tf.distribute.Strategy:
   num_clones = int(num_clones)
   if num_clones <= 1:
     return tf.distribute.get_strategy()
-  gpus = tf.config.list_logical_devices('GPU')
+  # Physical devices only: listing logical ones would initialise them, and the
+  # CPU can be split into logical devices only before that.
+  gpus = tf.config.list_physical_devices('GPU')
   if len(gpus) >= num_clones:
-    return tf.distribute.MirroredStrategy([d.name for d in gpus[:num_clones]])
+    return tf.distribute.MirroredStrategy([f'/gpu:{i}' for i in range(num_clones)])
   cpus = tf.config.list_physical_devices('CPU')
   try:
     tf.config.set_logical_device_configuration(
@@ -194,6 +202,35 @@ def make_strategy(num_clones: int = 1) -> tf.distribute.Strategy:
         'devices. Pass a smaller --num_clones, or create the strategy before any other '
         'TensorFlow work.')
   return tf.distribute.MirroredStrategy([d.name for d in logical[:num_clones]])
+
+
+def inference_network_kwargs(spec: nets_factory.NetworkSpec,
+                             network_kwargs: Mapping[str, Any]) -> Dict[str, Any]:
+  """Builder arguments for inference: no auxiliary head unless asked for.
+
+  The auxiliary logits feed only the training loss; leaving them out saves
+  their compute, and at a reduced image size their kernel (and so its slim
+  name) changes, which would not match the checkpoint.
+  """
+  kwargs = dict(network_kwargs)
+  if 'create_aux_logits' in inspect.signature(spec.builder).parameters:
+    kwargs.setdefault('create_aux_logits', False)
+  return kwargs
+
+
+def auxiliary_scopes(network_fn: nets_factory.NetworkFn, checkpoint_path: str) -> List[str]:
+  """Scopes of auxiliary heads (`.../AuxLogits`, nasnet's `aux_N`) in the model or the
+  checkpoint: not needed for inference, so not restored."""
+  names = list(checkpoints.slim_variable_names(network_fn))
+  names += list(checkpoints.checkpoint_variables(checkpoint_path))
+  scopes = set()
+  for name in names:
+    parts = name.split('/')
+    for i, part in enumerate(parts[:-1]):
+      if part == 'AuxLogits' or _AUX_SCOPE.fullmatch(part):
+        scopes.add('/'.join(parts[:i + 1]) + '/')
+        break
+  return sorted(scopes)
 
 
 # ----------------------------------------------------------------------------
@@ -239,7 +276,8 @@ class Evaluator:
     with self.strategy.scope():
       self.network_fn = nets_factory.get_network_fn(
           config.model_name, num_classes=num_classes, is_training=False,
-          image_size=self.image_size, **dict(config.network_kwargs))
+          image_size=self.image_size,
+          **inference_network_kwargs(self.spec, config.network_kwargs))
     self._step = self._make_step()
     self._writer = None
 
@@ -253,18 +291,24 @@ class Evaluator:
                        '--dataset_dir, the directory holding its TFRecord files.')
     if not tf.io.gfile.isdir(cfg.dataset_dir):
       raise ValueError(f'dataset_dir {cfg.dataset_dir!r} does not exist or is not a '
-                       f'directory. Pass the directory holding the {cfg.dataset_name} '
-                       'TFRecord files (see download_and_convert_data.py).')
+                       f'directory. Pass --dataset_dir, the directory holding the '
+                       f'{cfg.dataset_name} TFRecord files (make them with '
+                       f'download_and_convert_data.py --dataset_name={cfg.dataset_name} '
+                       '--dataset_dir=DIR).')
     from . import input_pipeline  # pylint: disable=g-import-not-at-top
     from ..datasets import dataset_factory  # pylint: disable=g-import-not-at-top
-    info = dataset_factory.get_dataset(cfg.dataset_name, cfg.dataset_split_name,
-                                       cfg.dataset_dir)
-    self.num_samples = int(info.num_samples)
-    dataset = input_pipeline.eval_input(
-        cfg.dataset_name, cfg.dataset_dir, split_name=cfg.dataset_split_name,
-        preprocessing_name=cfg.preprocessing_name or self.spec.preprocessing,
-        model_name=cfg.model_name, image_size=self.image_size,
-        batch_size=cfg.batch_size, labels_offset=cfg.labels_offset)
+    try:
+      info = dataset_factory.get_dataset(cfg.dataset_name, cfg.dataset_split_name,
+                                         cfg.dataset_dir)
+      self.num_samples = int(info.num_samples)
+      dataset = input_pipeline.eval_input(
+          cfg.dataset_name, cfg.dataset_dir, split_name=cfg.dataset_split_name,
+          preprocessing_name=cfg.preprocessing_name or self.spec.preprocessing,
+          model_name=cfg.model_name, image_size=self.image_size,
+          batch_size=cfg.batch_size, labels_offset=cfg.labels_offset,
+          skip_undecodable=cfg.skip_undecodable)
+    except FileNotFoundError as e:  # No files for the split: one message, no traceback.
+      raise ValueError(str(e)) from None
     return dataset, int(info.num_classes) - int(cfg.labels_offset)
 
   def _padded(self, dataset: tf.data.Dataset) -> tf.data.Dataset:
@@ -327,6 +371,7 @@ class Evaluator:
     """Loads a checkpoint (EMA weights with moving_average_decay); returns its prefix."""
     report = checkpoints.restore_checkpoint(
         self.network_fn, checkpoint_path,
+        exclude_scopes=auxiliary_scopes(self.network_fn, checkpoint_path),
         use_moving_averages=self.config.moving_average_decay is not None)
     if self.config.moving_average_decay is not None and not report.from_moving_averages:
       logging.warning('moving_average_decay is set but %s holds no moving averages; '
@@ -351,11 +396,18 @@ class Evaluator:
         total_batches = min(total_batches, int(self.config.max_num_batches))
     logging.info('Evaluating %s (step %d) on %d replica(s), batch %d%s.', prefix, step,
                  self.num_replicas, self.config.batch_size,
-                 f', {total_batches} batches' if total_batches else '')
+                 f', about {total_batches} batches' if total_batches else '')
     counts = [0, 0, 0]
     start = last_log = time.time()
     batches = 0
-    for inputs in self.strategy.experimental_distribute_dataset(self.dataset):
+    iterator = iter(self.strategy.experimental_distribute_dataset(self.dataset))
+    while True:
+      try:
+        inputs = next(iterator)
+      except StopIteration:
+        break
+      except tf.errors.OpError as e:  # A corrupt record, an undecodable image, ...
+        raise ValueError(self._read_error_message(counts[0], e)) from None
       counts = [a + int(b) for a, b in zip(counts, self._step(inputs).numpy())]
       batches += 1
       now = time.time()
@@ -369,9 +421,26 @@ class Evaluator:
     num_examples, top1, top5 = counts
     if num_examples == 0:
       raise ValueError(self._empty_message())
+    if (self.num_samples is not None and not self.config.max_num_batches
+        and num_examples != self.num_samples):
+      logging.warning('Evaluated %d examples; the published size of split %r is %d (a '
+                      'partial or different copy of the dataset?).', num_examples,
+                      self.config.dataset_split_name, self.num_samples)
     result = EvalResult(prefix, step, num_examples, top1, top5, time.time() - start)
     self._write(result)
     return result
+
+  def _read_error_message(self, done: int, error: tf.errors.OpError) -> str:
+    cfg = self.config
+    what = (f'split {cfg.dataset_split_name!r} of dataset {cfg.dataset_name!r} in '
+            f'{cfg.dataset_dir!r}' if self.num_samples is not None else 'the evaluation dataset')
+    message = _clean_tf_message(error.message)
+    if 'skip_undecodable' in message:
+      advice = '(--skip_undecodable with eval_image_classifier.py).'
+    else:
+      advice = ('Re-create the damaged file (download_and_convert_data.py) or remove it from '
+                'the split.')
+    return f'Reading {what} failed after {done} examples: {message} {advice}'
 
   def _empty_message(self) -> str:
     cfg = self.config
@@ -401,6 +470,17 @@ class Evaluator:
     self._writer.flush()
     print(format_result(result, self.config if self.num_samples is not None else None),
           flush=True)
+
+
+def _clean_tf_message(message: str) -> str:
+  """The readable part of a TensorFlow runtime error (no function / node names)."""
+  found = re.search(r'assertion failed: \[(.*?)\]\s*(\[\[|$)', message, re.S)
+  if found:
+    return found.group(1).strip()
+  message = re.sub(r'\{\{[^}]*\}\}\s*', '', message)
+  message = re.sub(r'\s*\[\[.*?\]\]', '', message, flags=re.S)
+  message = re.sub(r'\s*\[Op:\w+\].*$', '', message, flags=re.S)
+  return message.strip().rstrip('.') + '.'
 
 
 def _scalar_summary(tag: str, value: float, step: int) -> None:
@@ -511,9 +591,12 @@ def evaluate_continuously(config: EvalConfig, dataset: Optional[tf.data.Dataset]
                                 config.eval_timeout_secs):
     try:
       result = evaluator.evaluate(prefix)
-    except tf.errors.NotFoundError as e:  # Deleted by max_to_keep while we looked.
+    except (tf.errors.NotFoundError, ValueError) as e:
+      if tf.io.gfile.exists(prefix + '.index'):
+        raise
+      # Deleted by the trainer's max_to_keep while we looked: not an error.
       logging.warning('Checkpoint %s disappeared before it was read (%s); waiting for the '
-                      'next one.', prefix, e.message)
+                      'next one.', prefix, e)
       continue
     results.append(result)
     if max_steps is not None and result.global_step >= max_steps:
@@ -529,5 +612,6 @@ def run(config: EvalConfig, dataset: Optional[tf.data.Dataset] = None):
   return Evaluator(config, dataset).evaluate(config.checkpoint_path)
 
 
-__all__ = ['EvalConfig', 'EvalResult', 'Evaluator', 'evaluate_continuously', 'format_result',
-           'global_step_of', 'make_strategy', 'new_checkpoints', 'run']
+__all__ = ['EvalConfig', 'EvalResult', 'Evaluator', 'auxiliary_scopes', 'evaluate_continuously',
+           'format_result', 'global_step_of', 'inference_network_kwargs', 'make_strategy',
+           'new_checkpoints', 'run']

@@ -3,6 +3,8 @@
 import dataclasses
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -15,11 +17,12 @@ from slimvision.nets import checkpoints, nets_factory
 
 import synthetic
 
-# A slimmed-down Inception V3: fast to build and run, same code paths.
-MODEL = 'inception_v3'
-SIZE = 75
+# LeNet: fast to build and run, same code paths (Inception V3 below where it matters).
+MODEL = 'lenet'
+SIZE = 28
+CHANNELS = 1
 NUM_CLASSES = 10
-NET_KW = {'depth_multiplier': 0.1, 'create_aux_logits': False}
+NET_KW = {}
 NUM_IMAGES = 13  # Divides none of the batch sizes below.
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data', 'nets')
 
@@ -48,7 +51,7 @@ def tiny(tmp_path_factory):
   train_dir = str(tmp_path_factory.mktemp('train'))
   fn = _small_net()
   prefix = _save(fn, train_dir, 7)
-  images = np.random.default_rng(0).uniform(-1, 1, (NUM_IMAGES, SIZE, SIZE, 3))
+  images = np.random.default_rng(0).uniform(-1, 1, (NUM_IMAGES, SIZE, SIZE, CHANNELS))
   images = images.astype(np.float32)
   logits = fn(images)[0].numpy()
   ranked = np.argsort(-logits, axis=1)
@@ -243,7 +246,7 @@ def test_unrecorded_checkpoint_is_never_read_and_timeout_stops(tmp_path):
 
 def test_checkpoint_that_does_not_fit(tiny, tmp_path):
   config = dataclasses.replace(_config(tmp_path, tiny['prefix']), num_classes=7)
-  with pytest.raises(ValueError, match=r'does not fit model.*\n(.|\n)*Logits'):
+  with pytest.raises(ValueError, match=r'does not fit model.*\n(.|\n)*LeNet/fc4'):
     evaluate.run(config, _dataset(tiny, labels=tiny['labels'] % 7))
 
 
@@ -263,7 +266,7 @@ def test_missing_checkpoint(tmp_path):
   config = _config(tmp_path, str(tmp_path / 'model.ckpt-5'))
   with pytest.raises(ValueError, match=r'model.ckpt-5.* not found'):
     evaluate.Evaluator(config, tf.data.Dataset.from_tensor_slices(
-        (np.zeros((1, SIZE, SIZE, 3), np.float32), np.zeros([1], np.int64)))).evaluate(
+        (np.zeros((1, SIZE, SIZE, CHANNELS), np.float32), np.zeros([1], np.int64)))).evaluate(
             config.checkpoint_path)
 
 
@@ -277,3 +280,110 @@ def test_config_validation(tmp_path):
   with pytest.raises(ValueError, match='batch_size must be >= 1'):
     evaluate.EvalConfig(checkpoint_path='x', eval_dir='y', batch_size=0)
 
+
+
+# ----------------------------------------------------------------------------
+# Through the real input pipeline and the script
+# ----------------------------------------------------------------------------
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATASETS = os.path.join(ROOT, 'tests', 'data', 'datasets')
+
+
+def _run_script(*flags, timeout=240):
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
+  return subprocess.run([sys.executable, 'eval_image_classifier.py', *flags], cwd=ROOT,
+                        env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def _pipeline_counts(fn, dataset_name, split, dataset_dir, labels_offset=0, image_size=None):
+  """Counts computed here, image by image, through the same input pipeline."""
+  from slimvision.core import input_pipeline  # pylint: disable=g-import-not-at-top
+  ds = input_pipeline.eval_input(dataset_name, dataset_dir, split_name=split,
+                                 model_name=fn.name, image_size=image_size or fn.image_size,
+                                 batch_size=1, labels_offset=labels_offset)
+  n = top1 = top5 = 0
+  for image, label in ds:
+    ranked = np.argsort(-fn(image)[0].numpy()[0])
+    n += 1
+    top1 += int(ranked[0] == label[0])
+    top5 += int(label[0] in ranked[:5])
+  return n, top1, top5
+
+
+def test_script_lenet_mnist_two_replicas_labels_offset(tmp_path):
+  """10-label data on an 11-class net (labels_offset=-1), 2 replicas, batch 3."""
+  fn = nets_factory.get_network_fn('lenet', num_classes=11)
+  checkpoints.save_slim_checkpoint(fn, str(tmp_path / 'train' / 'model.ckpt-42'))
+  mnist = os.path.join(DATASETS, 'mnist_mini')
+  proc = _run_script(f'--checkpoint_path={tmp_path / "train"}', f'--eval_dir={tmp_path / "ev"}',
+                     '--dataset_name=mnist', '--dataset_split_name=test',
+                     f'--dataset_dir={mnist}', '--model_name=lenet', '--batch_size=3',
+                     '--num_clones=2', '--labels_offset=-1')
+  assert proc.returncode == 0, proc.stderr
+  with open(tmp_path / 'ev' / 'results.json') as f:
+    record = json.load(f)
+  n, top1, top5 = _pipeline_counts(fn, 'mnist', 'test', mnist, labels_offset=-1)
+  assert n == 10
+  assert record == {'checkpoint': str(tmp_path / 'train' / 'model.ckpt-42'), 'global_step': 42,
+                    'num_examples': 10, 'accuracy': top1 / 10, 'recall_5': top5 / 10}
+  assert 'eval/Accuracy' in proc.stdout
+
+
+def test_synthetic_inception_v3_on_imagenet_mini(tmp_path):
+  """slim's variables, real ImageNet records (PNG, CMYK, grayscale), 107 x 107."""
+  with open(os.path.join(DATA, 'inception_v3.json')) as f:
+    info = json.load(f)
+  prefix = synthetic.write_checkpoint(info['variables'], str(tmp_path / 'inception_v3.ckpt'),
+                                      'inception_v3')
+  imagenet = os.path.join(DATASETS, 'imagenet_mini')
+  config = evaluate.EvalConfig(checkpoint_path=prefix, eval_dir=str(tmp_path / 'ev'),
+                               dataset_name='imagenet', dataset_split_name='validation',
+                               dataset_dir=imagenet, model_name='inception_v3',
+                               eval_image_size=107, batch_size=5)
+  evaluator = evaluate.Evaluator(config)
+  result = evaluator.evaluate(prefix)
+  expected = _pipeline_counts(evaluator.network_fn, 'imagenet', 'validation', imagenet)
+  assert (result.num_examples, result.correct_top1, result.correct_top5) == expected
+  assert result.num_examples == 12
+
+
+def _write_mnist_records(directory, images):
+  from slimvision.datasets import dataset_utils  # pylint: disable=g-import-not-at-top
+  os.makedirs(directory, exist_ok=True)
+  with tf.io.TFRecordWriter(os.path.join(directory, 'mnist_test.tfrecord')) as writer:
+    for i, data in enumerate(images):
+      writer.write(dataset_utils.image_to_tfexample(data, b'png', 28, 28, i % 10)
+                   .SerializeToString())
+
+
+@pytest.mark.parametrize('case', ['missing_dir', 'empty_split', 'unreadable_image',
+                                  'checkpoint_mismatch'])
+def test_script_errors_are_one_clear_message(tmp_path, case):
+  fn = nets_factory.get_network_fn('lenet', num_classes=10)
+  prefix = checkpoints.save_slim_checkpoint(fn, str(tmp_path / 'model.ckpt'))
+  data_dir = str(tmp_path / 'mnist')
+  model = 'lenet'
+  if case == 'empty_split':
+    _write_mnist_records(data_dir, [])
+  elif case == 'unreadable_image':
+    good = tf.io.encode_png(np.zeros((28, 28, 1), np.uint8)).numpy()
+    _write_mnist_records(data_dir, [good, b'not an image', good])
+  elif case == 'checkpoint_mismatch':
+    data_dir = os.path.join(DATASETS, 'mnist_mini')
+    model = 'cifarnet'
+  proc = _run_script(f'--checkpoint_path={prefix}', f'--eval_dir={tmp_path / "ev"}',
+                     '--dataset_name=mnist', '--dataset_split_name=test',
+                     f'--dataset_dir={data_dir}', f'--model_name={model}', '--batch_size=2')
+  assert proc.returncode == 1, proc.stderr
+  assert 'Traceback' not in proc.stderr
+  error = proc.stderr[proc.stderr.index('eval_image_classifier.py: error:'):]
+  expected = {
+      'missing_dir': [data_dir, 'does not exist', '--dataset_dir'],
+      'empty_split': ['yielded no examples', data_dir],
+      'unreadable_image': ['mnist_test.tfrecord record 1', '--skip_undecodable'],
+      'checkpoint_mismatch': ['does not fit model', 'cifarnet', '--model_name'],
+  }[case]
+  for text in expected:
+    assert text in error, error
+  assert not os.path.exists(tmp_path / 'ev' / 'results.json')
