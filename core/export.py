@@ -29,6 +29,7 @@ from typing import Any, Callable, Dict, Mapping, Optional
 from absl import logging
 import tensorflow as tf
 
+from . import evaluate
 from ..nets import checkpoints
 from ..nets import nets_factory
 
@@ -108,13 +109,16 @@ def _num_classes(config: ExportConfig) -> int:
 
 def build_network(config: ExportConfig) -> nets_factory.NetworkFn:
   """The network of `config`, with the checkpoint's weights when one is given."""
-  fn = nets_factory.get_network_fn(config.model_name, num_classes=_num_classes(config),
-                                   is_training=config.is_training,
-                                   image_size=config.image_size,
-                                   **dict(config.network_kwargs))
+  spec = nets_factory.get_spec(config.model_name)
+  fn = nets_factory.get_network_fn(
+      config.model_name, num_classes=_num_classes(config), is_training=config.is_training,
+      image_size=config.image_size,
+      **evaluate.inference_network_kwargs(spec, config.network_kwargs))
   if config.checkpoint_path:
-    checkpoints.restore_checkpoint(fn, config.checkpoint_path,
-                                   use_moving_averages=config.use_moving_averages)
+    checkpoints.restore_checkpoint(
+        fn, config.checkpoint_path,
+        exclude_scopes=evaluate.auxiliary_scopes(fn, config.checkpoint_path),
+        use_moving_averages=config.use_moving_averages)
   else:
     logging.warning('No checkpoint_path: exporting %s with freshly initialised weights.',
                     config.model_name)
