@@ -1,4 +1,4 @@
-"""Trains or fine-tunes a network (slim's train_image_classifier.py).
+r"""Trains or fine-tunes a network (slim's train_image_classifier.py).
 
 Same flags and defaults as slim, for example:
 
@@ -40,6 +40,8 @@ flags.DEFINE_string('preprocessing_name', None,
 flags.DEFINE_integer('batch_size', 32, 'The number of samples in each batch, per replica.')
 flags.DEFINE_integer('train_image_size', None, 'Train image size (default: the net\'s).')
 flags.DEFINE_integer('max_number_of_steps', None, 'The maximum number of training steps.')
+flags.DEFINE_boolean('use_grayscale', False,
+                     'Whether to convert input images to grayscale.')
 # Devices.
 flags.DEFINE_integer('num_clones', 1,
                      'Number of replicas on this machine: GPUs, or logical CPU devices on a '

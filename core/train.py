@@ -231,7 +231,9 @@ def _train(config, input_fn, num_samples, num_classes, strategy, global_batch, c
   def replica_step(images, labels):
     grads, metrics = forward_backward(images, labels)
     optimizer.apply(grads, trainable)
-    local_statistics = [tf.identity(v) for v in statistics]
+    # One flat vector, so that the mean over replicas is a single reduction.
+    local_statistics = (tf.concat([tf.reshape(v, [-1]) for v in statistics], 0)
+                        if statistics else tf.zeros([0]))
     return metrics, images[:num_images], local_statistics
 
   @tf.function
@@ -243,8 +245,9 @@ def _train(config, input_fn, num_samples, num_classes, strategy, global_batch, c
                for k, v in metrics.items()}
     if statistics:
       means = strategy.reduce(tf.distribute.ReduceOp.MEAN, local_statistics, axis=None)
+      means = tf.split(means, [int(np.prod(v.shape)) for v in statistics])
       for var, mean in zip(statistics, means):
-        var.assign(mean)
+        var.assign(tf.reshape(mean, var.shape))
     step.assign_add(1)
     if ema is not None:
       decay = tf.minimum(config.moving_average_decay,
@@ -300,7 +303,8 @@ def _train(config, input_fn, num_samples, num_classes, strategy, global_batch, c
                          strategy, current)
         last_summary_time = now
       want_save = now - last_save_time >= config.save_interval_secs
-      want_save, stop_now = _agree(strategy, want_save, stop.requested)
+      want_save, stop_now = _agree(strategy, current, config.log_every_n_steps, want_save,
+                                   stop.requested)
       if stop_now:
         stopped_by = 'signal'
         logging.warning('Stop requested (SIGTERM) at step %d: writing a final checkpoint.',
@@ -337,7 +341,8 @@ def _dataset_input(config: TrainConfig, image_size: int):
         preprocessing_name=config.preprocessing_name, model_name=config.model_name,
         image_size=image_size, batch_size=config.batch_size,
         labels_offset=config.labels_offset, input_context=input_context,
-        shuffle_buffer=config.shuffle_buffer, seed=config.seed)
+        shuffle_buffer=config.shuffle_buffer, seed=config.seed,
+        use_grayscale=config.use_grayscale)
 
   return input_fn, dataset.num_samples, dataset.num_classes
 
@@ -353,8 +358,13 @@ def _make_iterator(input_fn: InputFn, strategy) -> tf.data.Iterator:
     worker = order.index((resolver.task_type, resolver.task_id))
   context = tf.distribute.InputContext(num_input_pipelines=workers, input_pipeline_id=worker,
                                        num_replicas_in_sync=strategy.num_replicas_in_sync)
+  options = tf.data.Options()
+  # Checkpoints save the pipeline's position; ops with state outside it (the
+  # random generators of augmentations, a decode fallback) do not stop that.
+  options.experimental_external_state_policy = (
+      tf.data.experimental.ExternalStatePolicy.IGNORE)
   with tf.device('/cpu:0'):
-    dataset = input_fn(context)
+    dataset = input_fn(context).with_options(options)
     return iter(dataset.prefetch(tf.data.AUTOTUNE))
 
 
@@ -479,12 +489,18 @@ def _write_summaries(metrics, shown, lr, global_batch, strategy, step) -> None:
     tf.summary.write('input_images', tf.stack(size + encoded), step=step, metadata=_IMAGE)
 
 
-def _agree(strategy, want_save: bool, stop: bool):
-  """Makes every worker take the same save / stop decision (a MAX over workers)."""
+def _agree(strategy, step: int, every: int, want_save: bool, stop: bool):
+  """Makes every worker take the same save / stop decision.
+
+  With several workers, checkpoints are written by all of them together, so the
+  decision is shared (a sum over workers), every `every` steps only.
+  """
   if strategy_lib.num_workers_from_env() <= 1:
     return want_save, stop
+  if step % every:
+    return False, False
   flags = tf.constant([float(want_save), float(stop)])
-  agreed = strategy.reduce(tf.distribute.ReduceOp.MAX,
+  agreed = strategy.reduce(tf.distribute.ReduceOp.SUM,
                            strategy.run(lambda: tf.identity(flags)), axis=None)
   return bool(agreed[0] > 0), bool(agreed[1] > 0)
 
