@@ -12,6 +12,7 @@ from . import inception_resnet_v2
 from . import inception_v4
 from . import inception_v1
 from . import inception_v2
+from . import vgg
 from . import lenet
 from . import cifarnet
 from . import resnet_v1
