@@ -126,7 +126,7 @@ def depthwise_conv2d(x, kernel_size, scope: str, hp: ConvHParams, *, stride=1, r
   return layers.activation(x, scope, activation_fn)
 
 
-def _fixed_padding(x, kernel_size: Sequence[int], scope: str, rate: int = 1):
+def fixed_padding(x, kernel_size: Sequence[int], scope: str, rate: int = 1):
   """Zero padding that makes a 'VALID' conv give 'SAME' sizes (slim's `_fixed_padding`).
 
   slim computes both pads from kernel_size[0]; so does this.
@@ -213,7 +213,7 @@ def mobilenet_v1_base(inputs, final_endpoint: str = 'Conv2d_13_pointwise', min_d
     if isinstance(conv_def, Conv):
       name = f'Conv2d_{i}'
       if use_explicit_padding:
-        net = _fixed_padding(net, conv_def.kernel, f'{scope}/{name}')
+        net = fixed_padding(net, conv_def.kernel, f'{scope}/{name}')
       # slim strides this layer by conv_def.stride whatever the output_stride
       # (which can never be reached before it).
       net = conv2d(net, depth(conv_def.depth), conv_def.kernel, f'{scope}/{name}', hp,
@@ -222,7 +222,7 @@ def mobilenet_v1_base(inputs, final_endpoint: str = 'Conv2d_13_pointwise', min_d
     elif isinstance(conv_def, DepthSepConv):
       name = f'Conv2d_{i}_depthwise'
       if use_explicit_padding:
-        net = _fixed_padding(net, conv_def.kernel, f'{scope}/{name}', layer_rate)
+        net = fixed_padding(net, conv_def.kernel, f'{scope}/{name}', layer_rate)
       net = depthwise_conv2d(net, conv_def.kernel, f'{scope}/{name}', hp, stride=layer_stride,
                              rate=layer_rate, padding=padding, kernel_initializer=init,
                              regularize=getattr(hp, 'regularize_depthwise', False))
