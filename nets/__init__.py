@@ -19,5 +19,6 @@ from . import resnet_v1
 from . import resnet_v2
 from . import mobilenet_v1
 from . import mobilenet_v2
+from . import mobilenet_v3
 
 __all__ = ['layers', 'nets_factory', 'checkpoints', 'inception_v3', 'inception_resnet_v2']

@@ -21,6 +21,7 @@ import functools
 from typing import Callable, Dict, Optional, Tuple
 
 import keras
+from keras import ops
 
 from . import layers
 from .layers import ConvHParams, conv2d
@@ -45,13 +46,24 @@ MOBILENET_V2_HPARAMS = MobilenetV2HParams(weight_decay=0.00004, batch_norm_decay
                                           batch_norm_epsilon=0.001, batch_norm_scale=True,
                                           activation='relu6')
 
-# `Conv`: a full conv with batch norm and activation. `ExpandedConv`: an
-# inverted residual block whose inner depth is the input depth times
-# `expansion`, rounded to a multiple of `divisible_by`.
-Conv = collections.namedtuple('Conv', ['kernel', 'stride', 'depth'])
-ExpandedConv = collections.namedtuple('ExpandedConv',
-                                      ['stride', 'depth', 'expansion', 'divisible_by'],
-                                      defaults=(6, 8))
+# The layer tables (shared with MobileNet v3 and EdgeTPU). An `activation` of
+# None means the family's (`hp.activation`).
+# `Conv`: a full conv, with batch norm unless `normalize` is False.
+Conv = collections.namedtuple('Conv', ['kernel', 'stride', 'depth', 'activation', 'normalize'],
+                              defaults=(None, True))
+# `ExpandedConv`: an inverted residual block whose inner depth is the input
+# depth times `expansion`, rounded to a multiple of `divisible_by`; `kernel` is
+# the depthwise kernel, `activation` that of expand and depthwise, `se` adds
+# squeeze-excite after the depthwise conv, `fused` replaces expand + depthwise
+# by one `kernel` x `kernel` expand conv.
+ExpandedConv = collections.namedtuple(
+    'ExpandedConv', ['stride', 'depth', 'expansion', 'divisible_by', 'kernel', 'activation',
+                     'se', 'fused', 'residual'],
+    defaults=(6, 8, 3, None, False, False, True))
+# `ReduceTo1x1`: slim's `reduce_to_1x1`, an average pool over a square input
+# (`default_size` x `default_size` otherwise).
+ReduceTo1x1 = collections.namedtuple('ReduceTo1x1', ['stride', 'default_size'],
+                                     defaults=(1, 7))
 
 # slim's V2_DEF; spatial sizes at 224 x 224 in the comments.
 V2_DEF = (
@@ -95,9 +107,46 @@ def make_divisible(v: float, divisor: int, min_value: Optional[int] = None) -> i
   return int(new_v)
 
 
+@keras.saving.register_keras_serializable(package='slimvision')
+def hard_swish(x):
+  """MobileNet v3's `x * relu6(x + 3) / 6`."""
+  return x * ops.relu6(x + 3.0) * (1.0 / 6.0)
+
+
+@keras.saving.register_keras_serializable(package='slimvision')
+def hard_sigmoid(x):
+  """The squeeze-excite gate of MobileNet v3: `relu6(x + 3) * 0.16667`, slim's constant."""
+  return ops.relu6(x + 3.0) * 0.16667
+
+
+_ACTIVATIONS = {'hard_swish': hard_swish, 'hard_sigmoid': hard_sigmoid}
+
+
+def _activation_fn(name_or_fn, hp):
+  if name_or_fn is None:
+    return hp.activation
+  return _ACTIVATIONS.get(name_or_fn, name_or_fn)
+
+
+def squeeze_excite(x, scope: str, hp: ConvHParams, squeeze_factor: int = 4,
+                   divisible_by: int = 8):
+  """slim's `squeeze_excite` (v3 settings): pool, 1x1 relu, 1x1 hard-sigmoid gate, scale."""
+  channels = x.shape[-1]
+  init = _initializer(hp)
+  gate = layers.global_pool(x, f'{scope}/AvgPool')
+  gate = conv2d(gate, make_divisible(channels / squeeze_factor, divisible_by), 1,
+                f'{scope}/Conv', hp, normalize=False, activation_fn='relu',
+                kernel_initializer=init)
+  gate = conv2d(gate, channels, 1, f'{scope}/Conv_1', hp, normalize=False,
+                activation_fn=hard_sigmoid, kernel_initializer=init)
+  return keras.layers.Multiply(name=layers.layer_name(f'{scope}/mul'))([x, gate])
+
+
 def expanded_conv(x, scope: str, hp: ConvHParams, num_outputs: int, expansion_size: int,
                   stride: int = 1, rate: int = 1, kernel_size=(3, 3), residual: bool = True,
-                  use_explicit_padding: bool = False, end_points: Optional[Dict] = None):
+                  use_explicit_padding: bool = False, inner_activation_fn=None,
+                  se: bool = False, fused_stride: Optional[int] = None,
+                  end_points: Optional[Dict] = None):
   """slim's `expanded_conv`: expand (1x1) -> depthwise -> linear project (1x1) [+ input].
 
   Args:
@@ -109,25 +158,37 @@ def expanded_conv(x, scope: str, hp: ConvHParams, num_outputs: int, expansion_si
     stride, rate, kernel_size: of the depthwise conv.
     residual: add the input when stride is 1 and the depths match.
     use_explicit_padding: pad explicitly and run the depthwise conv 'VALID'.
+    inner_activation_fn: of expand and depthwise; None for `hp.activation`.
+    se: squeeze-excite on the depthwise output.
+    fused_stride: if set, a `kernel_size` expand conv with this stride replaces
+      expand + depthwise (slim's `mbv3_fused`).
     end_points: dict that receives `expansion_output` (when expanded),
-      `depthwise_output` and `output`.
+      `depthwise_output` (when there is a depthwise conv) and `output`.
 
   Returns:
     The block's output.
   """
   end_points = {} if end_points is None else end_points
   init = _initializer(hp)
+  act = _activation_fn(inner_activation_fn, hp)
+  fused = fused_stride is not None
   net = x
   if expansion_size > x.shape[-1]:
-    net = conv2d(net, expansion_size, 1, f'{scope}/expand', hp, kernel_initializer=init)
+    net = conv2d(net, expansion_size, kernel_size if fused else 1, f'{scope}/expand', hp,
+                 stride=fused_stride if fused else 1, activation_fn=act,
+                 kernel_initializer=init)
     end_points['expansion_output'] = net
-  padding = 'SAME'
-  if use_explicit_padding:
-    net = fixed_padding(net, kernel_size, f'{scope}/depthwise', rate)
-    padding = 'VALID'
-  net = depthwise_conv2d(net, kernel_size, f'{scope}/depthwise', hp, stride=stride, rate=rate,
-                         padding=padding, kernel_initializer=init)
-  end_points['depthwise_output'] = net
+  if not fused:
+    padding = 'SAME'
+    if use_explicit_padding:
+      net = fixed_padding(net, kernel_size, f'{scope}/depthwise', rate)
+      padding = 'VALID'
+    net = depthwise_conv2d(net, kernel_size, f'{scope}/depthwise', hp, stride=stride,
+                           rate=rate, padding=padding, activation_fn=act,
+                           kernel_initializer=init)
+    end_points['depthwise_output'] = net
+  if se:
+    net = squeeze_excite(net, f'{scope}/squeeze_excite', hp)
   net = conv2d(net, num_outputs, 1, f'{scope}/project', hp, activation_fn=None,
                kernel_initializer=init)
   if residual and stride == 1 and net.shape[-1] == x.shape[-1]:
@@ -209,19 +270,32 @@ def mobilenet_v2_base(inputs, conv_defs=None, depth_multiplier: float = 1.0,
       if use_explicit_padding:
         net = fixed_padding(net, kernel, s, conv_rate)
       net = conv2d(net, depth(conv_def.depth), kernel, s, hp, stride=layer_stride,
-                   rate=conv_rate, padding=padding, kernel_initializer=init)
+                   rate=conv_rate, padding=padding, normalize=conv_def.normalize,
+                   activation_fn=_activation_fn(conv_def.activation, hp),
+                   kernel_initializer=init)
     elif isinstance(conv_def, ExpandedConv):
       block_end_points = {}
       inner = make_divisible(net.shape[-1] * conv_def.expansion, conv_def.divisible_by)
+      kernel = (conv_def.kernel,) * 2
+      # slim's fused block gives its expand conv the table's stride, whatever
+      # the output_stride.
       net = expanded_conv(net, unique('expanded_conv'), hp, depth(conv_def.depth), inner,
-                          stride=layer_stride, rate=layer_rate,
+                          stride=layer_stride, rate=layer_rate, kernel_size=kernel,
+                          residual=conv_def.residual,
                           use_explicit_padding=use_explicit_padding,
+                          inner_activation_fn=conv_def.activation, se=conv_def.se,
+                          fused_stride=conv_def.stride if conv_def.fused else None,
                           end_points=block_end_points)
       for key, value in block_end_points.items():
         end_points[f'{end_point}/{key}'] = value
+    elif isinstance(conv_def, ReduceTo1x1):
+      h, w = layers.static_spatial_shape(net)
+      kernel = (h, h) if h is not None and h == w else (conv_def.default_size,) * 2
+      net = layers.avg_pool2d(net, kernel, unique('AvgPool2D'), stride=layer_stride,
+                              padding='VALID')
     else:
       raise ValueError(f'Unknown layer type {type(conv_def).__name__} for {end_point}; '
-                       'expected Conv or ExpandedConv.')
+                       'expected Conv, ExpandedConv or ReduceTo1x1.')
     end_points[end_point] = net
     if end_point == final_endpoint:
       break
