@@ -1,6 +1,8 @@
 """core.export: SavedModel signatures, TFLite and GraphDef agree with the Python model."""
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -149,3 +151,94 @@ def test_num_classes_from_dataset_and_offset():
   assert export.build_network(config).num_classes == 10
 
 
+
+
+# ----------------------------------------------------------------------------
+# The scripts, and classifying with an exported model
+# ----------------------------------------------------------------------------
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _run(script, *flags):
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
+  return subprocess.run([sys.executable, script, *flags], cwd=ROOT, env=env,
+                        capture_output=True, text=True, timeout=240)
+
+
+def test_export_script_writes_everything(lenet, tmp_path):
+  proc = _run('export_inference_graph.py', '--model_name=lenet', '--dataset_name=mnist',
+              f'--checkpoint_path={os.path.dirname(lenet["prefix"])}',
+              f'--export_dir={tmp_path / "sm"}', f'--tflite_file={tmp_path / "m.tflite"}',
+              f'--output_file={tmp_path / "g.pb"}', '--batch_size=5')
+  assert proc.returncode == 0, proc.stderr
+  assert 'graph tensors: images=images:0' in proc.stdout
+  model = tf.saved_model.load(str(tmp_path / 'sm'))
+  out = model.signatures['serving_default'](images=tf.constant(lenet['images']))
+  assert _max_rel(out['logits'], lenet['logits']) < FLOAT_TOL
+  tflite = export.run_tflite(str(tmp_path / 'm.tflite'), lenet['images'])
+  assert _max_rel(tflite['logits'], lenet['logits']) < FLOAT_TOL
+  assert os.path.getsize(tmp_path / 'g.pb') > 0
+
+
+def test_export_script_error_is_one_clear_message(lenet, tmp_path):
+  proc = _run('export_inference_graph.py', '--model_name=cifarnet',
+              f'--checkpoint_path={lenet["prefix"]}', '--num_classes=10',
+              f'--export_dir={tmp_path / "sm"}')
+  assert proc.returncode == 1
+  assert 'Traceback' not in proc.stderr
+  assert 'export_inference_graph.py: error: Checkpoint' in proc.stderr
+  assert 'another network (check --model_name)' in proc.stderr
+  assert not os.path.exists(tmp_path / 'sm')
+
+
+@pytest.fixture(scope='module')
+def imagenet_lenet(tmp_path_factory):
+  """A 1001-class LeNet (ImageNet's label space, fast), its checkpoint, SavedModel, PNGs."""
+  root = tmp_path_factory.mktemp('imagenet_lenet')
+  fn = nets_factory.get_network_fn('lenet', num_classes=1001)
+  prefix = checkpoints.save_slim_checkpoint(fn, str(root / 'model.ckpt'))
+  export.export(export.ExportConfig(model_name='lenet', checkpoint_path=prefix,
+                                    export_dir=str(root / 'sm')))
+  rng = np.random.default_rng(4)
+  paths = []
+  for i, (h, w) in enumerate(((28, 28), (50, 36), (31, 64))):
+    path = str(root / f'img{i}.png')
+    tf.io.write_file(path, _png(rng.integers(0, 256, (h, w, 1), dtype=np.uint8)))
+    paths.append(path)
+  return {'prefix': prefix, 'saved_model': str(root / 'sm'), 'paths': paths}
+
+
+def test_classify_with_saved_model_matches_checkpoint(imagenet_lenet):
+  from slimvision.core import predict  # pylint: disable=g-import-not-at-top
+  paths = imagenet_lenet['paths']
+  from_model = predict.classify(paths, saved_model_dir=imagenet_lenet['saved_model'])
+  from_checkpoint = predict.classify(paths, 'lenet', imagenet_lenet['prefix'],
+                                     num_classes=1001)
+  assert len(from_model) == 3 and all(len(top) == 5 for top in from_model)
+  for ours, theirs in zip(from_model, from_checkpoint):
+    assert [p.label for p in ours] == [p.label for p in theirs]
+    assert [p.name for p in ours] == [p.name for p in theirs]
+    np.testing.assert_allclose([p.probability for p in ours],
+                               [p.probability for p in theirs], rtol=1e-4, atol=1e-7)
+
+
+def test_classify_script_with_saved_model(imagenet_lenet):
+  from slimvision.datasets import imagenet  # pylint: disable=g-import-not-at-top
+  proc = _run('classify_image.py', f'--saved_model_dir={imagenet_lenet["saved_model"]}',
+              *imagenet_lenet['paths'])
+  assert proc.returncode == 0, proc.stderr
+  names = set(imagenet.create_readable_names_for_imagenet_labels().values())
+  lines = [l for l in proc.stdout.splitlines() if l.startswith('  1.')]
+  assert len(lines) == 3
+  assert all(any(name in line for name in names) for line in lines)
+
+
+def test_classify_saved_model_errors(imagenet_lenet, tmp_path):
+  from slimvision.core import predict  # pylint: disable=g-import-not-at-top
+  with pytest.raises(ValueError, match=r"'.*nowhere' does not exist.*--export_dir"):
+    predict.classify(imagenet_lenet['paths'], saved_model_dir=str(tmp_path / 'nowhere'))
+  bad = tmp_path / 'bad.jpg'
+  bad.write_bytes(b'not an image')
+  with pytest.raises(ValueError, match=r'Cannot decode .*bad.jpg'):
+    predict.classify([str(bad)], saved_model_dir=imagenet_lenet['saved_model'])
