@@ -2,6 +2,10 @@
 
     python classify_image.py --model_name=inception_v3 \
         --checkpoint_path=inception_v3.ckpt cat.jpg dog.png
+
+or with a SavedModel written by export_inference_graph.py --export_dir:
+
+    python classify_image.py --saved_model_dir=/tmp/inception_v3 cat.jpg dog.png
 """
 
 import sys
@@ -21,6 +25,9 @@ flags.DEFINE_integer('top_k', 5, 'How many classes to print per image.')
 flags.DEFINE_integer('image_size', None, 'Input size; the network default when unset.')
 flags.DEFINE_string('preprocessing_name', None, "Defaults to the network's eval preprocessing.")
 flags.DEFINE_bool('moving_average', False, 'Use the moving averages of the weights.')
+flags.DEFINE_string('saved_model_dir', None,
+                    'A SavedModel from export_inference_graph.py --export_dir, instead of '
+                    '--model_name and --checkpoint_path.')
 
 
 def main(argv):
@@ -28,14 +35,16 @@ def main(argv):
   paths = argv[1:]
   if not paths:
     raise app.UsageError('Give one or more image files after the flags.')
-  if not FLAGS.checkpoint_path:
-    raise app.UsageError('--checkpoint_path is required (a slim checkpoint or one of ours).')
+  if not FLAGS.checkpoint_path and not FLAGS.saved_model_dir:
+    raise app.UsageError('--checkpoint_path (a slim checkpoint or one of ours) or '
+                         '--saved_model_dir (an exported SavedModel) is required.')
   try:
     results = predict.classify(paths, FLAGS.model_name, FLAGS.checkpoint_path,
                                num_classes=FLAGS.num_classes, top=FLAGS.top_k,
                                image_size=FLAGS.image_size,
                                preprocessing_name=FLAGS.preprocessing_name,
-                               moving_average=FLAGS.moving_average)
+                               moving_average=FLAGS.moving_average,
+                               saved_model_dir=FLAGS.saved_model_dir)
   except ValueError as e:
     print(f'error: {e}', file=sys.stderr)
     return 1

@@ -73,8 +73,9 @@ def classify(image_paths: Sequence[str], model_name: str = 'inception_v3',
              top: int = 5, image_size: Optional[int] = None,
              preprocessing_name: Optional[str] = None,
              labels_to_names: Optional[Dict[int, str]] = None,
-             moving_average: bool = False) -> List[List[Prediction]]:
-  """Top-`top` classes of each image with a network and a checkpoint.
+             moving_average: bool = False,
+             saved_model_dir: Optional[str] = None) -> List[List[Prediction]]:
+  """Top-`top` classes of each image with a network and a checkpoint (or a SavedModel).
 
   Args:
     image_paths: image files.
@@ -89,10 +90,20 @@ def classify(image_paths: Sequence[str], model_name: str = 'inception_v3',
     labels_to_names: logit index -> name; ImageNet's names by default when
       the net has 1000 or 1001 classes.
     moving_average: restore the moving averages of the weights.
+    saved_model_dir: a SavedModel written by export_inference_graph.py
+      (`--export_dir`) to use instead of model_name / checkpoint_path; its
+      `serving_bytes` signature decodes and preprocesses the files itself.
 
   Returns:
     One list of `Prediction`s per image, best first.
+
+  Raises:
+    ValueError: naming the file or directory, for a missing or undecodable
+      image, a checkpoint that does not fit, or a directory that holds no
+      exported SavedModel.
   """
+  if saved_model_dir:
+    return classify_saved_model(image_paths, saved_model_dir, top, labels_to_names)
   fn = nets_factory.get_network_fn(model_name, num_classes=num_classes, is_training=False,
                                    image_size=image_size)
   if checkpoint_path:
@@ -105,6 +116,41 @@ def classify(image_paths: Sequence[str], model_name: str = 'inception_v3',
   _, end_points = fn(batch)
   names = labels_to_names if labels_to_names is not None else imagenet_names(fn.num_classes)
   return top_k(end_points['Predictions'].numpy(), names, top)
+
+
+def load_saved_model(saved_model_dir: str):
+  """The `serving_bytes` function of a SavedModel from export_inference_graph.py.
+
+  Raises:
+    ValueError: if the directory is missing, is not a SavedModel, or lacks the
+      signature.
+  """
+  saved_model_dir = os.fspath(saved_model_dir)
+  if not tf.saved_model.contains_saved_model(saved_model_dir):
+    state = 'does not exist' if not tf.io.gfile.exists(saved_model_dir) else 'holds no SavedModel'
+    raise ValueError(f'SavedModel directory {saved_model_dir!r} {state}. Export one with '
+                     'export_inference_graph.py --model_name=... --checkpoint_path=... '
+                     f'--export_dir={saved_model_dir}.')
+  loaded = tf.saved_model.load(saved_model_dir)
+  if 'serving_bytes' not in loaded.signatures:
+    raise ValueError(f'SavedModel {saved_model_dir!r} has no serving_bytes signature (it has '
+                     f"{', '.join(sorted(loaded.signatures)) or 'none'}): expected one written "
+                     'by export_inference_graph.py --export_dir. Re-export it.')
+  return loaded.signatures['serving_bytes']
+
+
+def classify_saved_model(image_paths: Sequence[str], saved_model_dir: str, top: int = 5,
+                         labels_to_names: Optional[Dict[int, str]] = None
+                         ) -> List[List[Prediction]]:
+  """Top-`top` classes of each image with an exported SavedModel (`serving_bytes`)."""
+  serve = load_saved_model(saved_model_dir)
+  for path in image_paths:  # Fail on a bad file by name, before the model sees it.
+    load_image(os.fspath(path), channels=0)
+  data = tf.stack([tf.io.read_file(os.fspath(p)) for p in image_paths])
+  probabilities = serve(image_bytes=data)['probabilities'].numpy()
+  names = (labels_to_names if labels_to_names is not None
+           else imagenet_names(probabilities.shape[-1]))
+  return top_k(probabilities, names, top)
 
 
 def format_predictions(path: str, predictions: Sequence[Prediction]) -> str:
