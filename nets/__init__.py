@@ -14,6 +14,7 @@ from . import inception_v1
 from . import inception_v2
 from . import vgg
 from . import alexnet
+from . import overfeat
 from . import lenet
 from . import cifarnet
 from . import resnet_v1
