@@ -87,16 +87,17 @@ def test_synthetic_checkpoint_reproduces_slim_logits(name, tmp_path):
 
   for end_point, kind, _ in json.loads(str(ref['stored_end_points'])):
     got = np.asarray(end_points[end_point], np.float64)
+    key = 'ep__' + end_point.replace('/', '__')  # how the reference stores scoped names
     if kind == 'full':
-      full = ref[f'ep__{end_point}'].astype(np.float64)
+      full = ref[key].astype(np.float64)
       assert np.abs(got - full).max() <= tol * np.abs(full).max(), end_point
       continue
     flat = got.reshape(got.shape[0], -1)
     stats = {'mean': flat.mean(1), 'std': flat.std(1), 'absmax': np.abs(flat).max(1),
              'chanmean': got.reshape(got.shape[0], -1, got.shape[-1]).mean(1)}
-    absmax = ref[f'ep__{end_point}__absmax'].astype(np.float64).max()
+    absmax = ref[f'{key}__absmax'].astype(np.float64).max()
     for stat, value in stats.items():
-      expected = ref[f'ep__{end_point}__{stat}'].astype(np.float64)
+      expected = ref[f'{key}__{stat}'].astype(np.float64)
       assert np.abs(value - expected).max() <= tol * absmax, (end_point, stat)
 
 
