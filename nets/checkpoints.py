@@ -57,6 +57,9 @@ def _model_of(net) -> keras.Model:
 def _slim_leaf(layer: keras.layers.Layer, weight) -> str:
   """slim's name for one weight of one layer."""
   leaf = weight.name.split('/')[-1]
+  if leaf == 'kernel' and isinstance(layer, keras.layers.DepthwiseConv2D):
+    # Keras 3 calls a depthwise kernel `kernel`; slim calls it `depthwise_weights`.
+    return 'depthwise_weights'
   try:
     return _LEAF_NAMES[leaf]
   except KeyError:

@@ -193,6 +193,55 @@ def conv2d(x, filters: int, kernel_size: IntPair, scope: str, hp: ConvHParams, *
   return activation(x, scope, activation_fn)
 
 
+def depthwise_conv2d(x, kernel_size, scope: str, hp: ConvHParams, *, stride=1, rate=1,
+                     padding: str = 'SAME', depth_multiplier: int = 1,
+                     normalize: Optional[bool] = None, activation_fn=_DEFAULT,
+                     kernel_initializer=None, regularize: bool = False):
+  """slim.separable_conv2d with num_outputs=None: a depthwise conv alone.
+
+  Variables are `<scope>/depthwise_weights` `[kh, kw, in, depth_multiplier]`
+  and `<scope>/BatchNorm/*` (or `<scope>/biases` without batch norm).
+
+  Args:
+    x: NHWC input.
+    kernel_size: int or (kh, kw).
+    scope: the slim scope of the layer.
+    hp: the family's hyper-parameters.
+    stride, rate, padding: as in slim ('SAME' / 'VALID').
+    depth_multiplier: output channels per input channel.
+    normalize: batch norm after the conv; defaults to `hp.use_batch_norm`.
+    activation_fn: defaults to `hp.activation`; None for a linear layer.
+    kernel_initializer: defaults to He normal.
+    regularize: apply the family's weight decay to the depthwise weights.
+
+  Returns:
+    The output tensor.
+  """
+  normalize = hp.use_batch_norm if normalize is None else normalize
+  activation_fn = hp.activation if activation_fn is _DEFAULT else activation_fn
+  x = keras.layers.DepthwiseConv2D(
+      _pair(kernel_size), strides=_pair(stride), padding=_padding(padding),
+      depth_multiplier=depth_multiplier, dilation_rate=_pair(rate), use_bias=not normalize,
+      depthwise_initializer=kernel_initializer or keras.initializers.HeNormal(),
+      depthwise_regularizer=hp.regularizer() if regularize else None,
+      name=layer_name(scope))(x)
+  if normalize:
+    x = batch_norm(x, f'{scope}/BatchNorm', hp)
+  return activation(x, scope, activation_fn)
+
+
+def fixed_padding(x, kernel_size: Sequence[int], scope: str, rate: int = 1):
+  """Zero padding that makes a 'VALID' conv give 'SAME' sizes (slim's `_fixed_padding`).
+
+  slim computes both pads from kernel_size[0]; so does this.
+  """
+  effective = kernel_size[0] + (kernel_size[0] - 1) * (rate - 1)
+  begin = (effective - 1) // 2
+  end = effective - 1 - begin
+  return keras.layers.ZeroPadding2D(((begin, end), (begin, end)),
+                                    name=layer_name(f'{scope}/Pad'))(x)
+
+
 def fully_connected(x, units: int, scope: str, hp: ConvHParams, *,
                     activation_fn=None, kernel_initializer=None):
   """slim.fully_connected (weights `[in, out]` and biases, no batch norm)."""

@@ -14,12 +14,12 @@ Published (slim, 224 x 224, 1001 classes, top-1 / top-5): 1.0 70.9 / 89.9,
 import collections
 import dataclasses
 import functools
-from typing import Callable, Optional, Sequence, Tuple
+from typing import Callable, Optional, Tuple
 
 import keras
 
 from . import layers
-from .layers import ConvHParams, avg_pool2d, conv2d
+from .layers import ConvHParams, avg_pool2d, conv2d, depthwise_conv2d, fixed_padding
 from .nets_factory import register_network
 
 
@@ -71,71 +71,6 @@ VARIANTS = {
     'mobilenet_v1_050': (0.50, _URL.format('0.5'), 63.3, 84.9),
     'mobilenet_v1_025': (0.25, _URL.format('0.25'), 49.8, 74.2),
 }
-
-_DEFAULT = object()
-
-
-@keras.saving.register_keras_serializable(package='slimvision')
-class DepthwiseConv2D(keras.layers.DepthwiseConv2D):
-  """Keras' depthwise conv with its kernel named `depthwise_kernel`.
-
-  Keras 3 names the depthwise kernel `kernel`, which `checkpoints` would read
-  as slim's `weights`; under this name it maps to slim's `depthwise_weights`.
-  """
-
-  def add_weight(self, *args, name=None, **kwargs):
-    if name == 'kernel':
-      name = 'depthwise_kernel'
-    return super().add_weight(*args, name=name, **kwargs)
-
-
-def depthwise_conv2d(x, kernel_size, scope: str, hp: ConvHParams, *, stride=1, rate=1,
-                     padding: str = 'SAME', depth_multiplier: int = 1,
-                     normalize: Optional[bool] = None, activation_fn=_DEFAULT,
-                     kernel_initializer=None, regularize: bool = False):
-  """slim.separable_conv2d with num_outputs=None: a depthwise conv alone.
-
-  Variables are `<scope>/depthwise_weights` `[kh, kw, in, depth_multiplier]`
-  and `<scope>/BatchNorm/*` (or `<scope>/biases` without batch norm).
-
-  Args:
-    x: NHWC input.
-    kernel_size: int or (kh, kw).
-    scope: the slim scope of the layer.
-    hp: the family's hyper-parameters.
-    stride, rate, padding: as in slim ('SAME' / 'VALID').
-    depth_multiplier: output channels per input channel.
-    normalize: batch norm after the conv; defaults to `hp.use_batch_norm`.
-    activation_fn: defaults to `hp.activation`; None for a linear layer.
-    kernel_initializer: defaults to He normal.
-    regularize: apply the family's weight decay to the depthwise weights.
-
-  Returns:
-    The output tensor.
-  """
-  normalize = hp.use_batch_norm if normalize is None else normalize
-  activation_fn = hp.activation if activation_fn is _DEFAULT else activation_fn
-  x = DepthwiseConv2D(
-      kernel_size, strides=stride, padding=padding.lower(), depth_multiplier=depth_multiplier,
-      dilation_rate=rate, use_bias=not normalize,
-      depthwise_initializer=kernel_initializer or keras.initializers.HeNormal(),
-      depthwise_regularizer=hp.regularizer() if regularize else None,
-      name=layers.layer_name(scope))(x)
-  if normalize:
-    x = layers.batch_norm(x, f'{scope}/BatchNorm', hp)
-  return layers.activation(x, scope, activation_fn)
-
-
-def fixed_padding(x, kernel_size: Sequence[int], scope: str, rate: int = 1):
-  """Zero padding that makes a 'VALID' conv give 'SAME' sizes (slim's `_fixed_padding`).
-
-  slim computes both pads from kernel_size[0]; so does this.
-  """
-  effective = kernel_size[0] + (kernel_size[0] - 1) * (rate - 1)
-  begin = (effective - 1) // 2
-  end = effective - 1 - begin
-  return keras.layers.ZeroPadding2D(((begin, end), (begin, end)),
-                                    name=layers.layer_name(f'{scope}/Pad'))(x)
 
 
 def _end_point_names(conv_defs) -> Tuple[str, ...]:

@@ -24,8 +24,7 @@ import keras
 from keras import ops
 
 from . import layers
-from .layers import ConvHParams, conv2d
-from .mobilenet_v1 import depthwise_conv2d, fixed_padding
+from .layers import ConvHParams, conv2d, depthwise_conv2d, fixed_padding
 from .nets_factory import register_network
 
 
