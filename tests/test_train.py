@@ -6,6 +6,7 @@ import logging as std_logging
 import os
 import re
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -225,3 +226,16 @@ def test_config_errors_say_what_to_do():
   assert config_lib.TrainConfig(
       checkpoint_exclude_scopes='A/Logits, A/AuxLogits').exclude_scopes == ('A/Logits',
                                                                            'A/AuxLogits')
+
+
+@pytest.mark.parametrize('precision', ['bfloat16', 'float16'])
+def test_mixed_precision_trains_with_float32_variables(tmp_path, precision):
+  result = _run(_config(tmp_path, mixed_precision=precision, max_number_of_steps=3))
+  assert result.global_step == 3 and np.isfinite(result.losses).all()
+  assert all(v.dtype == 'float32' for v in checkpoints.slim_variables(result.network).values())
+  assert keras.mixed_precision.global_policy().name == 'float32'  # Restored afterwards.
+
+
+def test_jit_compile_trains(tmp_path):
+  result = _run(_config(tmp_path, jit_compile=True, max_number_of_steps=2))
+  assert result.global_step == 2 and np.isfinite(result.losses).all()
