@@ -156,7 +156,19 @@ def test_unknown_trainable_scope_is_reported(tmp_path):
     _run(_config(tmp_path, trainable_scopes='InceptionV3/Logits'))
 
 
-def test_progress_line_summaries_and_config_json(tmp_path, caplog):
+@pytest.fixture
+def absl_info_logging():
+  # Once absl's flags have been parsed in this process (by any test), absl's
+  # logger follows --verbosity (WARNING by default); this test reads INFO lines.
+  from absl import logging as absl_logging  # pylint: disable=g-import-not-at-top
+  old = absl_logging.get_verbosity()
+  absl_logging.set_verbosity(absl_logging.INFO)
+  yield
+  absl_logging.set_verbosity(old)
+
+
+def test_progress_line_summaries_and_config_json(tmp_path, caplog, absl_info_logging):
+  del absl_info_logging
   caplog.set_level(std_logging.INFO)
   config = _config(tmp_path, max_number_of_steps=4, moving_average_decay=0.9)
   _run(config)
