@@ -34,8 +34,9 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
 
 from absl import logging
 import tensorflow as tf
-from tensorflow.core.framework import summary_pb2
 
+from . import strategy as strategy_lib
+from . import summaries
 from ..nets import checkpoints
 from ..nets import nets_factory
 
@@ -172,38 +173,6 @@ def global_step_of(prefix: str) -> int:
   return int(match.group(1)) if match else 0
 
 
-def make_strategy(num_clones: int = 1) -> tf.distribute.Strategy:
-  """The default strategy for one replica, else a MirroredStrategy over
-  `num_clones` GPUs or, without enough GPUs, logical CPU devices.
-
-  Raises:
-    ValueError: if fewer devices exist than `num_clones` and no more can be
-      made (TensorFlow has already initialised its devices).
-  """
-  num_clones = int(num_clones)
-  if num_clones <= 1:
-    return tf.distribute.get_strategy()
-  # Physical devices only: listing logical ones would initialise them, and the
-  # CPU can be split into logical devices only before that.
-  gpus = tf.config.list_physical_devices('GPU')
-  if len(gpus) >= num_clones:
-    return tf.distribute.MirroredStrategy([f'/gpu:{i}' for i in range(num_clones)])
-  cpus = tf.config.list_physical_devices('CPU')
-  try:
-    tf.config.set_logical_device_configuration(
-        cpus[0], [tf.config.LogicalDeviceConfiguration()] * num_clones)
-  except RuntimeError:  # Devices initialised already: use what exists.
-    pass
-  logical = tf.config.list_logical_devices('CPU')
-  if len(logical) < num_clones:
-    raise ValueError(
-        f'num_clones={num_clones} needs {num_clones} devices; found {len(gpus)} GPU(s) and '
-        f'{len(logical)} logical CPU device(s), and TensorFlow has already initialised its '
-        'devices. Pass a smaller --num_clones, or create the strategy before any other '
-        'TensorFlow work.')
-  return tf.distribute.MirroredStrategy([d.name for d in logical[:num_clones]])
-
-
 def inference_network_kwargs(spec: nets_factory.NetworkSpec,
                              network_kwargs: Mapping[str, Any]) -> Dict[str, Any]:
   """Builder arguments for inference: no auxiliary head unless asked for.
@@ -247,7 +216,7 @@ class Evaluator:
       batched or not); by default the split named in `config` is read with
       `core.input_pipeline.eval_input`. It is iterated afresh for every
       checkpoint.
-    strategy: defaults to `make_strategy(config.num_clones)`.
+    strategy: defaults to `strategy.make_strategy(num_clones, multi_worker=False)`.
   """
 
   def __init__(self, config: EvalConfig, dataset: Optional[tf.data.Dataset] = None,
@@ -255,7 +224,8 @@ class Evaluator:
     self.config = config
     self.spec = nets_factory.get_spec(config.model_name)
     self.image_size = int(config.eval_image_size or self.spec.default_image_size)
-    self.strategy = strategy or make_strategy(config.num_clones)
+    self.strategy = strategy or strategy_lib.make_strategy(config.num_clones,
+                                                           multi_worker=False)
     self.num_replicas = self.strategy.num_replicas_in_sync
     # Every replica gets the same number of examples, padding included.
     self.padded_batch = (math.ceil(config.batch_size / self.num_replicas)
@@ -464,9 +434,9 @@ class Evaluator:
     if self._writer is None:
       self._writer = tf.summary.create_file_writer(eval_dir)
     with self._writer.as_default():
-      _scalar_summary('eval/Accuracy', result.accuracy, result.global_step)
-      _scalar_summary('eval/Recall_5', result.recall_5, result.global_step)
-      _scalar_summary('eval/num_examples', result.num_examples, result.global_step)
+      summaries.scalar('eval/Accuracy', result.accuracy, result.global_step)
+      summaries.scalar('eval/Recall_5', result.recall_5, result.global_step)
+      summaries.scalar('eval/num_examples', result.num_examples, result.global_step)
     self._writer.flush()
     print(format_result(result, self.config if self.num_samples is not None else None),
           flush=True)
@@ -481,14 +451,6 @@ def _clean_tf_message(message: str) -> str:
   message = re.sub(r'\s*\[\[.*?\]\]', '', message, flags=re.S)
   message = re.sub(r'\s*\[Op:\w+\].*$', '', message, flags=re.S)
   return message.strip().rstrip('.') + '.'
-
-
-def _scalar_summary(tag: str, value: float, step: int) -> None:
-  """A TensorBoard scalar, written without needing the tensorboard package."""
-  metadata = summary_pb2.SummaryMetadata(
-      plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name='scalars'))
-  tf.summary.write(tag, tf.constant(float(value), tf.float32), step=int(step),
-                   metadata=metadata.SerializeToString())
 
 
 def format_result(result: EvalResult, config: Optional[EvalConfig] = None) -> str:
@@ -613,5 +575,5 @@ def run(config: EvalConfig, dataset: Optional[tf.data.Dataset] = None):
 
 
 __all__ = ['EvalConfig', 'EvalResult', 'Evaluator', 'auxiliary_scopes', 'evaluate_continuously',
-           'format_result', 'global_step_of', 'inference_network_kwargs', 'make_strategy',
+           'format_result', 'global_step_of', 'inference_network_kwargs',
            'new_checkpoints', 'run']

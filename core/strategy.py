@@ -68,20 +68,23 @@ def _ensure_logical_cpus(n: int) -> None:
           'TensorFlow op.') from None
 
 
-def make_strategy(num_clones: int = 1, clone_on_cpu: bool = False) -> tf.distribute.Strategy:
+def make_strategy(num_clones: int = 1, clone_on_cpu: bool = False,
+                  multi_worker: bool = True) -> tf.distribute.Strategy:
   """The strategy for this process; see the module docstring for the rules.
 
   Args:
     num_clones: replicas on this machine (slim's --num_clones); 1 means all
       visible GPUs, or the default strategy without GPUs.
     clone_on_cpu: place the replicas on CPU devices even when GPUs exist.
+    multi_worker: honour a TF_CONFIG naming several workers. Evaluation passes
+      False: each evaluator counts the whole split on its own machine.
 
   Returns:
     A `tf.distribute.Strategy`.
   """
   if num_clones < 1:
     raise ValueError(f'num_clones must be >= 1. Received: num_clones={num_clones}')
-  workers = num_workers_from_env()
+  workers = num_workers_from_env() if multi_worker else 1
   if workers > 1:
     strategy = tf.distribute.MultiWorkerMirroredStrategy()
     logging.info('MultiWorkerMirroredStrategy: %d workers, %d replicas in sync.', workers,

@@ -34,9 +34,9 @@ from absl import logging
 import keras
 import numpy as np
 import tensorflow as tf
-from tensorflow.core.framework import summary_pb2
 
 from . import optimizers
+from . import summaries
 from . import strategy as strategy_lib
 from .config import TrainConfig
 from ..nets import checkpoints, layers, nets_factory
@@ -460,18 +460,6 @@ def load_config(train_dir: str) -> TrainConfig:
   return TrainConfig.from_dict(values)
 
 
-def _summary_metadata(plugin: str, data_class: int) -> bytes:
-  return summary_pb2.SummaryMetadata(
-      plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin),
-      data_class=data_class).SerializeToString()
-
-
-# TensorBoard's scalar and image summary formats, written with `tf.summary.write`
-# so that training does not need the tensorboard package.
-_SCALAR = _summary_metadata('scalars', summary_pb2.DATA_CLASS_SCALAR)
-_IMAGE = _summary_metadata('images', summary_pb2.DATA_CLASS_BLOB_SEQUENCE)
-
-
 def _write_summaries(metrics, shown, lr, global_batch, strategy, step) -> None:
   """TensorBoard: losses, learning rate, train accuracy and a few input images."""
   scalars = {f'losses/{k}': metrics[k]
@@ -479,14 +467,12 @@ def _write_summaries(metrics, shown, lr, global_batch, strategy, step) -> None:
   scalars['learning_rate'] = lr
   scalars['train_accuracy'] = metrics['correct'] / global_batch
   for tag, value in scalars.items():
-    tf.summary.write(tag, tf.cast(value, tf.float32), step=step, metadata=_SCALAR)
+    summaries.scalar(tag, value, step)
   images = strategy.experimental_local_results(shown)[0]
   if images.shape[0]:
     pixels = tf.cast(tf.clip_by_value((tf.cast(images, tf.float32) + 1.0) * 127.5, 0.0, 255.0),
                      tf.uint8)
-    encoded = [tf.io.encode_png(image) for image in pixels]
-    size = [tf.as_string(int(pixels.shape[2])), tf.as_string(int(pixels.shape[1]))]
-    tf.summary.write('input_images', tf.stack(size + encoded), step=step, metadata=_IMAGE)
+    summaries.images('input_images', pixels, step)
 
 
 def _agree(strategy, step: int, every: int, want_save: bool, stop: bool):

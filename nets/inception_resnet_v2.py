@@ -30,9 +30,10 @@ END_POINTS = ('Conv2d_1a_3x3', 'Conv2d_2a_3x3', 'Conv2d_2b_3x3', 'MaxPool_3a_3x3
 def _residual(net, towers, scope, scale, activation_fn, hp):
   """Merges the towers, projects to the input depth, adds `scale *` it to `net`."""
   mixed = concat(towers, f'{scope}/concat')
+  # The scale is folded into the projection (see layers.ScaledConv2D).
   up = conv2d(mixed, net.shape[-1], 1, f'{scope}/Conv2d_1x1', hp, normalize=False,
-              activation_fn=None)
-  net = layers.ScaledResidual(scale, clip=activation_fn == 'relu6',
+              activation_fn=None, output_scale=scale)
+  net = layers.ScaledResidual(1.0, clip=activation_fn == 'relu6',
                               name=layers.layer_name(f'{scope}/add'))([net, up])
   return layers.activation(net, scope, activation_fn)
 

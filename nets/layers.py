@@ -162,7 +162,7 @@ _DEFAULT = object()
 def conv2d(x, filters: int, kernel_size: IntPair, scope: str, hp: ConvHParams, *,
            stride: IntPair = 1, padding: str = 'SAME', rate: IntPair = 1,
            normalize: Optional[bool] = None, activation_fn=_DEFAULT,
-           kernel_initializer=None):
+           kernel_initializer=None, output_scale: float = 1.0):
   """slim.conv2d: convolution, then batch norm (or a bias), then activation.
 
   Args:
@@ -177,20 +177,50 @@ def conv2d(x, filters: int, kernel_size: IntPair, scope: str, hp: ConvHParams, *
       `hp.use_batch_norm`. Without it the convolution has a bias.
     activation_fn: defaults to `hp.activation`; None for a linear layer.
     kernel_initializer: defaults to slim's variance-scaling (He) initializer.
+    output_scale: multiplies the convolution's output (see `ScaledConv2D`).
 
   Returns:
     The output tensor.
   """
   normalize = hp.use_batch_norm if normalize is None else normalize
   activation_fn = hp.activation if activation_fn is _DEFAULT else activation_fn
-  x = keras.layers.Conv2D(
+  conv_class, extra = keras.layers.Conv2D, {}
+  if output_scale != 1.0:
+    conv_class, extra = ScaledConv2D, {'output_scale': output_scale}
+  x = conv_class(
       filters, _pair(kernel_size), strides=_pair(stride), padding=_padding(padding),
       dilation_rate=_pair(rate), use_bias=not normalize,
       kernel_initializer=kernel_initializer or keras.initializers.HeNormal(),
-      kernel_regularizer=hp.regularizer(), name=layer_name(scope))(x)
+      kernel_regularizer=hp.regularizer(), name=layer_name(scope), **extra)(x)
   if normalize:
     x = batch_norm(x, f'{scope}/BatchNorm', hp)
   return activation(x, scope, activation_fn)
+
+
+@keras.saving.register_keras_serializable(package='slimvision')
+class ScaledConv2D(keras.layers.Conv2D):
+  """A convolution whose output is multiplied by a constant `output_scale`.
+
+  The scale is applied to the kernel and the bias rather than to the output
+  (`s * (W * x + b) = (s W) * x + s b`), which leaves a plain
+  convolution + bias that TensorFlow's graph optimiser fuses with a following
+  residual add and activation. The stored weights are unscaled, as in slim's
+  checkpoints (where the Inception-ResNet blocks scale the conv's output).
+  """
+
+  def __init__(self, *args, output_scale: float = 1.0, **kwargs):
+    super().__init__(*args, **kwargs)
+    self.output_scale = float(output_scale)
+
+  def call(self, inputs):
+    outputs = self.convolution_op(inputs, self.kernel * self.output_scale)
+    if self.use_bias:
+      bias = ops.reshape(self.bias * self.output_scale, (1,) * (self.rank + 1) + (self.filters,))
+      outputs = ops.add(outputs, bias)
+    return outputs
+
+  def get_config(self):
+    return {**super().get_config(), 'output_scale': self.output_scale}
 
 
 def depthwise_conv2d(x, kernel_size, scope: str, hp: ConvHParams, *, stride=1, rate=1,
@@ -313,7 +343,8 @@ class ScaledResidual(keras.layers.Layer):
 
   def call(self, inputs):
     shortcut, residual = inputs
-    residual = residual * self.scale
+    if self.scale != 1.0:
+      residual = residual * self.scale
     if self.clip:
       residual = ops.clip(residual, -6.0, 6.0)
     return shortcut + residual
