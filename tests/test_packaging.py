@@ -40,8 +40,10 @@ def test_installed_package_imports_outside_the_checkout(wheel, tmp_path):
   subprocess.run([sys.executable, '-m', 'venv', '--system-site-packages', str(venv)],
                  check=True, timeout=300)
   python = str(venv / 'bin' / 'python')
-  subprocess.run([python, '-m', 'pip', 'install', '-q', '--no-deps', str(wheel)], check=True,
-                 timeout=300, env={**os.environ, 'PIP_DISABLE_PIP_VERSION_CHECK': '1'})
+  # --ignore-installed: the venv sees the system site-packages, where slimvision may be too.
+  subprocess.run([python, '-m', 'pip', 'install', '-q', '--no-deps', '--ignore-installed',
+                  str(wheel)], check=True, timeout=300,
+                 env={**os.environ, 'PIP_DISABLE_PIP_VERSION_CHECK': '1'})
   code = ('import slimvision.nets\n'
           'from slimvision.nets import nets_factory\n'
           "assert 'inception_resnet_v2' in nets_factory.list_networks()\n"
