@@ -23,4 +23,23 @@ from . import mobilenet_v1
 from . import mobilenet_v2
 from . import mobilenet_v3
 
-__all__ = ['layers', 'nets_factory', 'checkpoints', 'inception_v3', 'inception_resnet_v2']
+__all__ = [
+    'layers',
+    'nets_factory',
+    'checkpoints',
+    'inception_v3',
+    'inception_resnet_v2',
+    'inception_v4',
+    'inception_v1',
+    'inception_v2',
+    'vgg',
+    'alexnet',
+    'overfeat',
+    'lenet',
+    'cifarnet',
+    'resnet_v1',
+    'resnet_v2',
+    'mobilenet_v1',
+    'mobilenet_v2',
+    'mobilenet_v3',
+]
