@@ -11,14 +11,13 @@ from typing import Callable, Optional, Tuple
 
 import keras
 
+from . import inception_utils
 from . import layers
 from .layers import ConvHParams, avg_pool2d, concat, conv2d, max_pool2d
 from .nets_factory import register_network
 
-# slim's inception_arg_scope.
-INCEPTION_HPARAMS = ConvHParams(weight_decay=0.00004, batch_norm_decay=0.9997,
-                                batch_norm_epsilon=0.001, batch_norm_scale=False,
-                                activation='relu')
+# slim's inception arg_scope, shared by Inception v1-v4.
+INCEPTION_HPARAMS = inception_utils.INCEPTION_HPARAMS
 
 CHECKPOINT_URL = 'http://download.tensorflow.org/models/inception_v3_2016_08_28.tar.gz'
 

@@ -9,14 +9,13 @@ Published (slim, 299 x 299, 1001 classes): top-1 80.2, top-5 95.2.
 
 from typing import Optional, Tuple
 
+from . import inception_utils
 from . import layers
 from .layers import ConvHParams, avg_pool2d, concat, conv2d, max_pool2d
 from .nets_factory import register_network
 
-# slim's inception_v4_arg_scope (= inception_arg_scope).
-INCEPTION_V4_HPARAMS = ConvHParams(weight_decay=0.00004, batch_norm_decay=0.9997,
-                                   batch_norm_epsilon=0.001, batch_norm_scale=False,
-                                   activation='relu')
+# slim's inception arg_scope, shared by Inception v1-v4.
+INCEPTION_V4_HPARAMS = inception_utils.INCEPTION_HPARAMS
 
 CHECKPOINT_URL = 'http://download.tensorflow.org/models/inception_v4_2016_09_09.tar.gz'
 
