@@ -1,6 +1,6 @@
 """Input pipeline throughput: decode_jpeg alone vs inception train preprocessing.
 
-    python benchmarks/input_pipeline.py [--num_images=64] [--seconds=10] [--batch_size=32]
+    python benchmarks/input_pipeline.py [--num_images=64] [--rounds=5] [--seconds=4] [--batch_size=32]
 
 Three tf.data pipelines over the same ImageNet-sized JPEGs (about 500x375,
 made here from scikit-image / scikit-learn sample photos, or plain gradients
@@ -12,13 +12,16 @@ AUTOTUNE), batch and prefetch, all cores:
    and then cropping;
 3. the same with the fused `decode_and_crop_jpeg` (only the crop is decoded).
 
-Prints images/s and the ratios to decode-only.
+The pipelines are measured in interleaved rounds (--rounds of --seconds each)
+so that all three see the same machine conditions; it prints the median
+images/s and the ratios to decode-only.
 """
 
 import argparse
 import io
 import os
 import platform
+import statistics
 import sys
 import time
 
@@ -79,10 +82,8 @@ def _pipeline(jpegs, fn, batch_size):
   return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
-def measure(ds, batch_size, seconds, warmup_batches=5):
-  it = iter(ds)
-  for _ in range(warmup_batches):
-    next(it)
+def measure(it, batch_size, seconds):
+  """images/s drawn from the iterator `it` during `seconds`."""
   start, n = time.perf_counter(), 0
   while time.perf_counter() - start < seconds:
     next(it)
@@ -95,7 +96,8 @@ def main():
   parser.add_argument('--num_images', type=int, default=64)
   parser.add_argument('--batch_size', type=int, default=32)
   parser.add_argument('--image_size', type=int, default=224)
-  parser.add_argument('--seconds', type=float, default=10.0)
+  parser.add_argument('--seconds', type=float, default=4.0, help='per pipeline and round')
+  parser.add_argument('--rounds', type=int, default=5)
   args = parser.parse_args()
 
   jpegs = make_jpegs(args.num_images)
@@ -116,13 +118,22 @@ def main():
         f'{len(tf.config.list_physical_devices("GPU"))}')
   print(f'python {platform.python_version()}, tensorflow {tf.__version__}, numpy {np.__version__}')
   print(f'images: {len(jpegs)} JPEGs (q90), e.g. {sizes} (h, w); batch {args.batch_size}; '
-        f'output {size}x{size} float32; fast colour mode; {args.seconds:.0f} s per pipeline')
-  results = {}
-  for name, fn in [('decode_jpeg only', decode_only),
-                   ('inception train, decode then crop', full),
-                   ('inception train, fused decode_and_crop_jpeg', fused)]:
-    ds = _pipeline(jpegs, fn, args.batch_size)
-    results[name] = measure(ds, args.batch_size, args.seconds)
+        f'output {size}x{size} float32; fast colour mode; {args.rounds} interleaved rounds of '
+        f'{args.seconds:.0f} s per pipeline (medians)')
+  pipelines = {name: _pipeline(jpegs, fn, args.batch_size)
+               for name, fn in [('decode_jpeg only', decode_only),
+                                ('inception train, decode then crop', full),
+                                ('inception train, fused decode_and_crop_jpeg', fused)]}
+  rates = {name: [] for name in pipelines}
+  for _ in range(args.rounds):
+    for name, ds in pipelines.items():
+      # A fresh iterator per measurement, so that no other pipeline's threads
+      # run in the background; 1 s of warm-up fills its buffers first.
+      it = iter(ds)
+      measure(it, args.batch_size, 1.0)
+      rates[name].append(measure(it, args.batch_size, args.seconds))
+      del it
+  results = {name: statistics.median(r) for name, r in rates.items()}
   base = results['decode_jpeg only']
   for name, rate in results.items():
     print(f'{name:48s} {rate:8.1f} images/s   {rate / base:5.2f}x decode-only')

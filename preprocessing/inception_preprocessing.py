@@ -87,10 +87,8 @@ def sample_crop_window(image_shape: tf.Tensor, bbox=None,
     bbox: None (the whole image) or boxes [N, 4] / [1, N, 4] in ymin, xmin,
       ymax, xmax fractions. An empty [N=0] box list also means the whole image.
   """
+  # An empty box list means the whole image (use_image_if_no_bounding_boxes).
   bbox = _default_bbox(bbox)
-  bbox = tf.cond(tf.equal(tf.shape(bbox)[1], 0),
-                 lambda: tf.constant([0.0, 0.0, 1.0, 1.0], tf.float32, shape=[1, 1, 4]),
-                 lambda: bbox)
   begin, size, _ = tf.image.sample_distorted_bounding_box(
       image_shape, bounding_boxes=bbox, min_object_covered=min_object_covered,
       aspect_ratio_range=aspect_ratio_range, area_range=area_range,
