@@ -220,28 +220,11 @@ def inception_v2(inputs, num_classes: int = 1000, is_training: Optional[bool] = 
   net, end_points = inception_v2_base(inputs, min_depth=min_depth,
                                       depth_multiplier=depth_multiplier, scope=scope,
                                       hparams=hp)
-  # 7 x 7 x 1024 -> 1 x 1 x 1024
-  s = f'{scope}/Logits'
-  if global_pool:
-    net = layers.global_pool(net, f'{s}/global_pool')
-    end_points['global_pool'] = net
-  else:
-    kernel = layers.reduced_kernel_size_for_small_input(net, (7, 7))
-    net = avg_pool2d(net, kernel, f'{s}/AvgPool_1a_{kernel[0]}x{kernel[1]}', stride=2,
-                     padding='VALID')
-    end_points['AvgPool_1a'] = net
-  if not num_classes:
-    return net, end_points
-  net = layers.dropout(net, dropout_keep_prob, f'{s}/Dropout_1b', hp)
-  end_points['PreLogits'] = net
-  logits = conv2d(net, num_classes, 1, f'{s}/Conv2d_1c_1x1', hp, normalize=False,
-                  activation_fn=None)
-  if spatial_squeeze:
-    logits = layers.flatten(logits, f'{s}/SpatialSqueeze')
-  end_points['Logits'] = logits
-  end_points['Predictions'] = (prediction_fn(logits) if prediction_fn is not None
-                               else layers.softmax(logits, f'{scope}/Predictions'))
-  return logits, end_points
+  # 7 x 7 x 1024 -> 1 x 1 x 1024 -> num_classes
+  return inception_utils.conv_logits(
+      net, end_points, scope, hp, num_classes=num_classes, pool_size=7,
+      global_pool=global_pool, dropout_keep_prob=dropout_keep_prob,
+      spatial_squeeze=spatial_squeeze, prediction_fn=prediction_fn)
 
 
 inception_v2.default_image_size = 224

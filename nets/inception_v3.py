@@ -242,27 +242,11 @@ def inception_v3(inputs, num_classes: int = 1000, is_training: Optional[bool] = 
   if create_aux_logits and num_classes:
     end_points['AuxLogits'] = _aux_logits(end_points['Mixed_6e'], num_classes,
                                           f'{scope}/AuxLogits', depth, hp, spatial_squeeze)
-  # 8 x 8 x 2048 -> 1 x 1 x 2048
-  if global_pool:
-    net = layers.global_pool(net, f'{scope}/Logits/GlobalPool')
-    end_points['global_pool'] = net
-  else:
-    kernel = layers.reduced_kernel_size_for_small_input(net, (8, 8))
-    net = avg_pool2d(net, kernel, f'{scope}/Logits/AvgPool_1a_{kernel[0]}x{kernel[1]}',
-                     stride=2, padding='VALID')
-    end_points['AvgPool_1a'] = net
-  if not num_classes:
-    return net, end_points
-  net = layers.dropout(net, dropout_keep_prob, f'{scope}/Logits/Dropout_1b', hp)
-  end_points['PreLogits'] = net
-  logits = conv2d(net, num_classes, 1, f'{scope}/Logits/Conv2d_1c_1x1', hp, normalize=False,
-                  activation_fn=None)
-  if spatial_squeeze:
-    logits = layers.flatten(logits, f'{scope}/Logits/SpatialSqueeze')
-  end_points['Logits'] = logits
-  end_points['Predictions'] = (prediction_fn(logits) if prediction_fn is not None
-                               else layers.softmax(logits, f'{scope}/Predictions'))
-  return logits, end_points
+  # 8 x 8 x 2048 -> 1 x 1 x 2048 -> num_classes
+  return inception_utils.conv_logits(
+      net, end_points, scope, hp, num_classes=num_classes, pool_size=8,
+      global_pool=global_pool, dropout_keep_prob=dropout_keep_prob,
+      spatial_squeeze=spatial_squeeze, prediction_fn=prediction_fn)
 
 
 inception_v3.default_image_size = 299
