@@ -162,7 +162,7 @@ _DEFAULT = object()
 def conv2d(x, filters: int, kernel_size: IntPair, scope: str, hp: ConvHParams, *,
            stride: IntPair = 1, padding: str = 'SAME', rate: IntPair = 1,
            normalize: Optional[bool] = None, activation_fn=_DEFAULT,
-           kernel_initializer=None, output_scale: float = 1.0):
+           kernel_initializer=None, bias_initializer=None, output_scale: float = 1.0):
   """slim.conv2d: convolution, then batch norm (or a bias), then activation.
 
   Args:
@@ -177,6 +177,7 @@ def conv2d(x, filters: int, kernel_size: IntPair, scope: str, hp: ConvHParams, *
       `hp.use_batch_norm`. Without it the convolution has a bias.
     activation_fn: defaults to `hp.activation`; None for a linear layer.
     kernel_initializer: defaults to slim's variance-scaling (He) initializer.
+    bias_initializer: of the bias (without batch norm); zeros by default.
     output_scale: multiplies the convolution's output (see `ScaledConv2D`).
 
   Returns:
@@ -191,6 +192,7 @@ def conv2d(x, filters: int, kernel_size: IntPair, scope: str, hp: ConvHParams, *
       filters, _pair(kernel_size), strides=_pair(stride), padding=_padding(padding),
       dilation_rate=_pair(rate), use_bias=not normalize,
       kernel_initializer=kernel_initializer or keras.initializers.HeNormal(),
+      bias_initializer=bias_initializer or keras.initializers.Zeros(),
       kernel_regularizer=hp.regularizer(), name=layer_name(scope), **extra)(x)
   if normalize:
     x = batch_norm(x, f'{scope}/BatchNorm', hp)

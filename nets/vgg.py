@@ -47,10 +47,11 @@ _DEFAULT = object()
 def conv2d_with_bias(x, filters: int, kernel_size: IntPair, scope: str, hp: ConvHParams, *,
                      stride: IntPair = 1, padding: str = 'SAME', activation_fn=_DEFAULT,
                      kernel_initializer=None, bias_initializer=None):
-  """slim.conv2d without batch norm, with the weight and bias initializers given.
+  """slim.conv2d without batch norm, with this family's default initializers.
 
-  `layers.conv2d` always starts biases at zero; slim's AlexNet and OverFeat
-  start theirs at 0.1.
+  The VGG-style nets (VGG, AlexNet, OverFeat) have biases instead of batch norm
+  and slim's `xavier_initializer` (Glorot uniform) for their weights; AlexNet
+  and OverFeat start some biases at 0.1.
 
   Args:
     x: NHWC input.
@@ -60,19 +61,18 @@ def conv2d_with_bias(x, filters: int, kernel_size: IntPair, scope: str, hp: Conv
     hp: the family's hyper-parameters (weight decay, activation).
     stride, padding: as in slim ('SAME' / 'VALID').
     activation_fn: defaults to `hp.activation`; None for a linear layer.
-    kernel_initializer: defaults to slim's `xavier_initializer` (Glorot uniform).
+    kernel_initializer: defaults to Glorot uniform.
     bias_initializer: defaults to zeros.
 
   Returns:
     The output tensor.
   """
   activation_fn = hp.activation if activation_fn is _DEFAULT else activation_fn
-  x = keras.layers.Conv2D(
-      filters, kernel_size, strides=stride, padding=padding.lower(), use_bias=True,
+  return layers.conv2d(
+      x, filters, kernel_size, scope, hp, stride=stride, padding=padding, normalize=False,
+      activation_fn=activation_fn,
       kernel_initializer=kernel_initializer or keras.initializers.GlorotUniform(),
-      bias_initializer=bias_initializer or keras.initializers.Zeros(),
-      kernel_regularizer=hp.regularizer(), name=layers.layer_name(scope))(x)
-  return layers.activation(x, scope, activation_fn)
+      bias_initializer=bias_initializer)
 
 
 def _spatial_squeeze(x, scope):
