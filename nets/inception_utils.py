@@ -12,6 +12,18 @@ INCEPTION_HPARAMS = ConvHParams(weight_decay=0.00004, batch_norm_decay=0.9997,
                                 activation='relu')
 
 
+def depth_fn(min_depth: int, depth_multiplier: float) -> Callable[[int], int]:
+  """slim's `depth(d) = max(int(d * depth_multiplier), min_depth)`.
+
+  Raises:
+    ValueError: if depth_multiplier <= 0.
+  """
+  if depth_multiplier <= 0:
+    raise ValueError('depth_multiplier must be greater than zero. '
+                     f'Received: depth_multiplier={depth_multiplier}')
+  return lambda d: max(int(d * depth_multiplier), min_depth)
+
+
 def conv_logits(net, end_points: dict, scope: str, hp: ConvHParams, *, num_classes: int,
                 pool_size: int, global_pool: bool, dropout_keep_prob: float,
                 spatial_squeeze: bool, prediction_fn: Optional[Callable]) -> Tuple:

@@ -97,13 +97,6 @@ def _separable_conv2d(x, filters, kernel_size, scope, hp, *, depth_multiplier, s
   return layers.activation(x, scope, hp.activation)
 
 
-def _depth_fn(min_depth: int, depth_multiplier: float) -> Callable[[int], int]:
-  if depth_multiplier <= 0:
-    raise ValueError('depth_multiplier must be greater than zero. '
-                     f'Received: depth_multiplier={depth_multiplier}')
-  return lambda d: max(int(d * depth_multiplier), min_depth)
-
-
 def inception_v2_base(inputs, final_endpoint: str = 'Mixed_5c', min_depth: int = 16,
                       depth_multiplier: float = 1.0, use_separable_conv: bool = True,
                       data_format: str = 'NHWC', include_root_block: bool = True,
@@ -135,7 +128,7 @@ def inception_v2_base(inputs, final_endpoint: str = 'Mixed_5c', min_depth: int =
   if data_format != 'NHWC':
     raise ValueError("Only data_format='NHWC' is supported; Keras layers here are "
                      f'channels-last. Received: data_format={data_format!r}')
-  depth = _depth_fn(min_depth, depth_multiplier)
+  depth = inception_utils.depth_fn(min_depth, depth_multiplier)
   valid = END_POINTS if include_root_block else END_POINTS[len(ROOT_END_POINTS):]
   if final_endpoint not in valid:
     raise ValueError(f'Unknown final_endpoint {final_endpoint!r} (include_root_block='

@@ -106,13 +106,6 @@ def _block_8(net, scope, branch_1_3x1, depth, hp):
   return concat([b0, b1, b2, b3], f'{scope}/concat')
 
 
-def _depth_fn(min_depth: int, depth_multiplier: float) -> Callable[[int], int]:
-  if depth_multiplier <= 0:
-    raise ValueError('depth_multiplier must be greater than zero. '
-                     f'Received: depth_multiplier={depth_multiplier}')
-  return lambda d: max(int(d * depth_multiplier), min_depth)
-
-
 def inception_v3_base(inputs, final_endpoint: str = 'Mixed_7c', min_depth: int = 16,
                       depth_multiplier: float = 1.0, scope: Optional[str] = None,
                       hparams: Optional[ConvHParams] = None):
@@ -136,7 +129,7 @@ def inception_v3_base(inputs, final_endpoint: str = 'Mixed_7c', min_depth: int =
     raise ValueError(f'Unknown final_endpoint {final_endpoint!r}. Expected one of '
                      f'{list(END_POINTS)}.')
   hp = hparams or INCEPTION_HPARAMS
-  depth = _depth_fn(min_depth, depth_multiplier)
+  depth = inception_utils.depth_fn(min_depth, depth_multiplier)
   scope = scope or 'InceptionV3'
   end_points = {}
 
@@ -235,7 +228,7 @@ def inception_v3(inputs, num_classes: int = 1000, is_training: Optional[bool] = 
   """
   del reuse
   hp = (hparams or INCEPTION_HPARAMS).replace(is_training=is_training)
-  depth = _depth_fn(min_depth, depth_multiplier)
+  depth = inception_utils.depth_fn(min_depth, depth_multiplier)
   net, end_points = inception_v3_base(inputs, min_depth=min_depth,
                                       depth_multiplier=depth_multiplier, scope=scope,
                                       hparams=hp)
