@@ -1,6 +1,6 @@
 """Input pipeline throughput: decode_jpeg alone vs inception train preprocessing.
 
-    python benchmarks/input_pipeline.py [--num_images=64] [--rounds=5] [--seconds=4] [--batch_size=32]
+    python benchmarks/input_pipeline.py [--num_images=64] [--rounds=8] [--seconds=3] [--batch_size=32]
 
 Three tf.data pipelines over the same ImageNet-sized JPEGs (about 500x375,
 made here from scikit-image / scikit-learn sample photos, or plain gradients
@@ -12,9 +12,11 @@ AUTOTUNE), batch and prefetch, all cores:
    and then cropping;
 3. the same with the fused `decode_and_crop_jpeg` (only the crop is decoded).
 
-The pipelines are measured in interleaved rounds (--rounds of --seconds each)
-so that all three see the same machine conditions; it prints the median
-images/s and the ratios to decode-only.
+The pipelines are measured in interleaved rounds (--rounds of --seconds each,
+the order reversed every other round) so that all three see the same machine
+conditions; it prints the median images/s of each and the median over rounds
+of its ratio to decode-only in the same round (which cancels slow drifts in
+the machine's speed).
 """
 
 import argparse
@@ -96,8 +98,8 @@ def main():
   parser.add_argument('--num_images', type=int, default=64)
   parser.add_argument('--batch_size', type=int, default=32)
   parser.add_argument('--image_size', type=int, default=224)
-  parser.add_argument('--seconds', type=float, default=4.0, help='per pipeline and round')
-  parser.add_argument('--rounds', type=int, default=5)
+  parser.add_argument('--seconds', type=float, default=3.0, help='per pipeline and round')
+  parser.add_argument('--rounds', type=int, default=8)
   args = parser.parse_args()
 
   jpegs = make_jpegs(args.num_images)
@@ -125,18 +127,20 @@ def main():
                                 ('inception train, decode then crop', full),
                                 ('inception train, fused decode_and_crop_jpeg', fused)]}
   rates = {name: [] for name in pipelines}
-  for _ in range(args.rounds):
-    for name, ds in pipelines.items():
+  for i in range(args.rounds):
+    for name, ds in list(pipelines.items())[::1 if i % 2 == 0 else -1]:
       # A fresh iterator per measurement, so that no other pipeline's threads
       # run in the background; 1 s of warm-up fills its buffers first.
       it = iter(ds)
       measure(it, args.batch_size, 1.0)
       rates[name].append(measure(it, args.batch_size, args.seconds))
       del it
-  results = {name: statistics.median(r) for name, r in rates.items()}
-  base = results['decode_jpeg only']
-  for name, rate in results.items():
-    print(f'{name:48s} {rate:8.1f} images/s   {rate / base:5.2f}x decode-only')
+  base = rates['decode_jpeg only']
+  for name, r in rates.items():
+    ratios = [a / b for a, b in zip(r, base)]
+    print(f'{name:48s} {statistics.median(r):8.1f} images/s   '
+          f'{statistics.median(ratios):5.2f}x decode-only '
+          f'(rounds: {min(ratios):.2f}-{max(ratios):.2f})')
 
 
 if __name__ == '__main__':

@@ -141,6 +141,59 @@ def test_inception_train_path(fused):
   assert abs(outs.mean(axis=(1, 2, 3)).mean() - (-0.41)) < 0.15
 
 
+def test_closed_form_saturation_equals_tensorflow_kernel():
+  rng = np.random.default_rng(0)
+  # After the brightness step pixels lie in about [-0.13, 1.13]; include greys,
+  # black, all-negative pixels and single saturated channels.
+  x = rng.uniform(-0.15, 1.15, (48, 40, 3)).astype(np.float32)
+  x[:4] = rng.uniform(-0.2, 0.0, (4, 40, 3))
+  x[4:8] = x[4:8, :, :1]
+  x[8, :8] = 0.0
+  x[9, :8] = [1.0, 0.0, 0.0]
+  for factor in (0.5, 0.77, 1.0, 1.31, 1.5):
+    want = tf.image.adjust_saturation(x, factor).numpy()
+    got = inception_preprocessing.adjust_saturation(tf.constant(x), factor).numpy()
+    np.testing.assert_allclose(got, want, rtol=0, atol=2e-6, err_msg=f'factor {factor}')
+
+
+def _slim_fast_colour(image_uint8, size, flip, delta, factor, grayscale=False):
+  """slim's fast-mode steps after the crop, op by op (TensorFlow's own kernels)."""
+  x = tf.image.convert_image_dtype(image_uint8, tf.float32)
+  x = tf.image.resize(x, size)
+  if flip:
+    x = tf.image.flip_left_right(x)
+  x = tf.image.adjust_saturation(tf.image.adjust_brightness(x, delta), factor)
+  x = tf.clip_by_value(x, 0.0, 1.0)
+  if grayscale:
+    x = tf.image.rgb_to_grayscale(x)
+  return ((x - 0.5) * 2.0).numpy()
+
+
+@pytest.mark.parametrize('grayscale', [False, True])
+def test_fused_photometric_step_equals_slim_ops(grayscale):
+  crop = tf.constant(np.random.default_rng(1).integers(0, 256, (90, 130, 3)), tf.uint8)
+  resized = tf.image.resize(crop, [64, 72])  # uint8 in, float [0, 255] out
+  for flip, delta, factor in [(False, -0.1, 0.6), (True, 0.12, 1.45), (True, 0.0, 1.0)]:
+    want = _slim_fast_colour(crop, [64, 72], flip, delta, factor, grayscale)
+    got = inception_preprocessing.fast_photometric(
+        resized, flip, delta, factor, input_scale=1 / 255., grayscale=grayscale).numpy()
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=0, atol=3e-6)
+
+
+def test_fast_mode_draws_map_to_slim_ranges():
+  """Uniforms (u0, u1, u2) -> flip if u0 < 0.5, delta (2 u1 - 1) 32/255, factor 0.5 + u2."""
+  crop = tf.constant(np.random.default_rng(2).integers(0, 256, (40, 50, 3)), tf.uint8)
+  resized = tf.image.resize(crop, [32, 32])
+  for u, flip, delta, factor in [((0.2, 0.0, 1.0), True, -32 / 255., 1.5),
+                                 ((0.7, 1.0, 0.0), False, 32 / 255., 0.5),
+                                 ((0.5, 0.5, 0.5), False, 0.0, 1.0)]:
+    got = inception_preprocessing._random_fast_photometric(  # pylint: disable=protected-access
+        resized, tf.constant(u, tf.float32), 1 / 255., False).numpy()
+    np.testing.assert_allclose(got, _slim_fast_colour(crop, [32, 32], flip, delta, factor),
+                               rtol=0, atol=3e-6)
+
+
 def test_flip_rate_and_exact_mirror():
   tf.random.set_seed(11)
   image = tf.reshape(tf.range(2 * 5 * 3, dtype=tf.float32), [2, 5, 3])
