@@ -1,7 +1,7 @@
 r"""Inference and training speed of our Inception nets against keras.applications.
 
     python benchmarks/train_speed.py                    # 299 x 299, both nets
-    python benchmarks/train_speed.py --nets=inception_v3 --image_size=149 --repeats=3
+    python benchmarks/train_speed.py --nets=inception_v3 --image_size=149 --repeats=3 --seconds=1
     python benchmarks/train_speed.py --jit_compile      # also the XLA-compiled variants
 
 For each net, ours (`nets_factory`, no auxiliary head, so the architectures are
@@ -9,7 +9,8 @@ the same) and `keras.applications` (weights=None) are measured interleaved in
 one process: inference at batch 1 and 8, and a training step (softmax
 cross-entropy, SGD with momentum 0.9) at batch 8, each as a plain
 `tf.function`. Every measurement is repeated `--repeats` times in turn across
-all variants; the table gives median images/s and ours / Keras.
+all variants; the table gives median images/s and the median (and range) over
+rounds of ours / Keras measured in the same round.
 """
 
 import argparse
@@ -80,13 +81,14 @@ def _train_step(call, model, jit):
   return step
 
 
-def _time(fn, args, iters):
-  fn(*args).numpy()  # Warm (already traced); make sure nothing is pending.
-  start = time.perf_counter()
-  for _ in range(iters):
-    out = fn(*args)
-  np.asarray(out)
-  return time.perf_counter() - start
+def _rate(fn, args, batch, seconds, min_calls=2):
+  """images/s of `fn(*args)` called repeatedly for at least `seconds` (and min_calls)."""
+  np.asarray(fn(*args))  # Warm (already traced); make sure nothing is pending.
+  start, calls = time.perf_counter(), 0
+  while calls < min_calls or time.perf_counter() - start < seconds:
+    np.asarray(fn(*args))
+    calls += 1
+  return batch * calls / (time.perf_counter() - start)
 
 
 def main():
@@ -94,7 +96,8 @@ def main():
   parser.add_argument('--nets', default='inception_v3,inception_resnet_v2')
   parser.add_argument('--image_size', type=int, default=299)
   parser.add_argument('--repeats', type=int, default=5)
-  parser.add_argument('--iters', type=int, default=3, help='Calls per timed measurement.')
+  parser.add_argument('--seconds', type=float, default=1.5,
+                      help='Least time per measurement (at least 2 calls).')
   parser.add_argument('--jit_compile', action='store_true',
                       help='Also measure the XLA-compiled (jit_compile=True) variants.')
   args = parser.parse_args()
@@ -103,7 +106,7 @@ def main():
   device = gpus[0].name if gpus else f'CPU ({os.cpu_count()} cores, {platform.processor()})'
   print(f'device: {device}; tensorflow {tf.__version__}, keras {keras.__version__}; '
         f'float32; image {args.image_size}x{args.image_size}; '
-        f'{args.repeats} interleaved repeats x {args.iters} calls')
+        f'{args.repeats} interleaved repeats of >= {args.seconds:g} s')
 
   rng = np.random.default_rng(0)
   images = {b: tf.constant(rng.uniform(-1, 1, (b, args.image_size, args.image_size, 3)),
@@ -126,17 +129,18 @@ def main():
   rates = {c[:4]: [] for c in cases}
   for _ in range(args.repeats):
     for net, impl, task, jit, fn, fn_args, batch in cases:
-      rates[(net, impl, task, jit)].append(batch * args.iters / _time(fn, fn_args, args.iters))
+      rates[(net, impl, task, jit)].append(_rate(fn, fn_args, batch, args.seconds))
 
   print(f"\n{'net':22s} {'task':9s} {'xla':5s} {'ours img/s':>11s} {'keras img/s':>12s} "
-        f"{'ours/keras':>10s}")
+        f"{'ours/keras':>10s} (per round)")
   for net in args.nets.split(','):
     for jit in jits:
       for task in ('infer b1', 'infer b8', 'train b8'):
-        ours = statistics.median(rates[(net, 'ours', task, jit)])
-        theirs = statistics.median(rates[(net, 'keras', task, jit)])
-        print(f'{net:22s} {task:9s} {str(jit):5s} {ours:11.2f} {theirs:12.2f} '
-              f'{ours / theirs:9.3f}x')
+        ours, theirs = rates[(net, 'ours', task, jit)], rates[(net, 'keras', task, jit)]
+        ratios = [a / b for a, b in zip(ours, theirs)]
+        print(f'{net:22s} {task:9s} {str(jit):5s} {statistics.median(ours):11.2f} '
+              f'{statistics.median(theirs):12.2f} {statistics.median(ratios):9.3f}x '
+              f'({min(ratios):.2f}-{max(ratios):.2f})')
 
 
 if __name__ == '__main__':
