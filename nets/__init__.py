@@ -22,6 +22,9 @@ from . import resnet_v2
 from . import mobilenet_v1
 from . import mobilenet_v2
 from . import mobilenet_v3
+from . import nasnet_utils
+from . import nasnet
+from . import pnasnet
 
 __all__ = [
     'layers',
@@ -42,4 +45,7 @@ __all__ = [
     'mobilenet_v1',
     'mobilenet_v2',
     'mobilenet_v3',
+    'nasnet_utils',
+    'nasnet',
+    'pnasnet',
 ]

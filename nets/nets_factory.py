@@ -13,6 +13,7 @@ checkpoint, published accuracy) as data.
 import dataclasses
 import difflib
 import fnmatch
+import inspect
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 import keras
@@ -159,6 +160,12 @@ def get_network_fn(name: str, num_classes: Optional[int] = None,
                                 is_training=None)
   builder_kwargs = {**spec.builder_kwargs,
                     **{k: v for k, v in kwargs.items() if v is not None}}
+  # The model is built with the training mode left to the call, but a head that
+  # slim builds only for training (NASNet's and PNASNet's auxiliary head: their
+  # builders take `create_aux_logits=None`) follows `is_training`.
+  aux = inspect.signature(spec.builder).parameters.get('create_aux_logits')
+  if aux is not None and aux.default is None:
+    builder_kwargs.setdefault('create_aux_logits', bool(is_training))
   inputs = keras.Input((image_size, image_size, spec.input_channels),
                        dtype='float32', name='images')
   net, end_points = spec.builder(inputs, num_classes=num_classes, is_training=None,
