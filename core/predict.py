@@ -12,6 +12,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 import tensorflow as tf
 
+from . import evaluate
 from ..datasets import imagenet
 from ..nets import checkpoints, nets_factory
 from ..preprocessing import preprocessing_factory
@@ -104,10 +105,14 @@ def classify(image_paths: Sequence[str], model_name: str = 'inception_v3',
   """
   if saved_model_dir:
     return classify_saved_model(image_paths, saved_model_dir, top, labels_to_names)
+  spec = nets_factory.get_spec(model_name)
   fn = nets_factory.get_network_fn(model_name, num_classes=num_classes, is_training=False,
-                                   image_size=image_size)
+                                   image_size=image_size,
+                                   **evaluate.inference_network_kwargs(spec, {}))
   if checkpoint_path:
-    checkpoints.restore_checkpoint(fn, checkpoint_path, use_moving_averages=moving_average)
+    # Auxiliary heads (Inception's AuxLogits, NASNet's aux_N) only serve training.
+    checkpoints.restore_checkpoint(fn, checkpoint_path, use_moving_averages=moving_average,
+                                   exclude_scopes=evaluate.auxiliary_scopes(fn, checkpoint_path))
   preprocess = preprocessing_factory.get_preprocessing(preprocessing_name or model_name,
                                                        is_training=False)
   size, channels = fn.image_size, fn.spec.input_channels

@@ -22,6 +22,7 @@ a `tf.train.CheckpointManager` in `train_dir`:
 
 import contextlib
 import dataclasses
+import inspect
 import json
 import math
 import os
@@ -140,9 +141,8 @@ def _train(config, input_fn, num_samples, num_classes, strategy, global_batch, c
   # Network, frozen scopes, optimizer and moving averages, all on the strategy.
   # --------------------------------------------------------------------------
   with strategy.scope():
-    net = nets_factory.get_network_fn(config.model_name, num_classes=net_classes,
-                                      weight_decay=config.weight_decay, is_training=True,
-                                      image_size=image_size)
+    step = tf.Variable(0, dtype=tf.int64, trainable=False, name='global_step')
+    net = build_network(config, net_classes, image_size, step)
     model = net.model
     _freeze_outside(net, config.trainable_scope_list)
     trainable = list(model.trainable_variables)
@@ -151,7 +151,6 @@ def _train(config, input_fn, num_samples, num_classes, strategy, global_batch, c
     if config.mixed_precision == 'float16':
       optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     optimizer.build(trainable)
-    step = tf.Variable(0, dtype=tf.int64, trainable=False, name='global_step')
     averaged = _tf_variables(net)
     ema = None
     if config.moving_average_decay:
@@ -327,6 +326,22 @@ def _train(config, input_fn, num_samples, num_classes, strategy, global_batch, c
 # ----------------------------------------------------------------------------
 # Pieces of the loop
 # ----------------------------------------------------------------------------
+
+def build_network(config: TrainConfig, num_classes: int, image_size: int,
+                  step: tf.Variable) -> nets_factory.NetworkFn:
+  """The network to train (`is_training=True`: auxiliary heads built).
+
+  Builders that take `current_step` (NASNet, PNASNet) get the global step, so
+  that their drop path ramps up over `total_training_steps` as in slim.
+  """
+  extra = {}
+  if 'current_step' in inspect.signature(nets_factory.get_spec(config.model_name).builder
+                                         ).parameters:
+    extra['current_step'] = step
+  return nets_factory.get_network_fn(config.model_name, num_classes=num_classes,
+                                     weight_decay=config.weight_decay, is_training=True,
+                                     image_size=image_size, **extra)
+
 
 def _dataset_input(config: TrainConfig, image_size: int):
   """(input_fn, num_samples, num_classes) for the dataset named in `config`."""

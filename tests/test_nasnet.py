@@ -146,3 +146,17 @@ def test_features_only_and_bounded_activation():
   assert any(isinstance(l, nasnet_utils.ClipByValue) for l in model.layers)
   out = model(np.random.default_rng(2).uniform(-1, 1, (2, 32, 32, 3)).astype(np.float32))
   assert np.isfinite(np.asarray(out)).all()
+
+
+def test_training_passes_its_global_step_to_drop_path():
+  from slimvision.core import config as config_lib  # pylint: disable=g-import-not-at-top
+  from slimvision.core import train  # pylint: disable=g-import-not-at-top
+  step = tf.Variable(0, dtype=tf.int64)
+  net = train.build_network(config_lib.TrainConfig(model_name='nasnet_cifar'), 10, 32, step)
+  drop = _drop_path_layers(net.model)
+  assert drop and all(l.total_training_steps > 0 for l in drop)
+  assert {float(l.scheduled_keep_prob()) for l in drop} == {1.0}  # step 0: nothing dropped
+  step.assign(10**9)
+  assert [float(l.scheduled_keep_prob()) for l in drop] == pytest.approx(
+      [l.keep_prob for l in drop])
+  assert 'AuxLogits' in net.model.output

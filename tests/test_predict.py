@@ -54,6 +54,18 @@ def test_classify_is_top5_of_the_net_on_eval_preprocessed_pixels(v3_checkpoint):
   assert [p.name for p in top] == [names[i] for i in expected]
 
 
+def test_checkpoint_with_auxiliary_head_classifies(tmp_path):
+  # NASNet's released checkpoints hold the training-only aux_N head, which the
+  # inference model does not build.
+  train_fn = nets_factory.get_network_fn('nasnet_cifar', is_training=True)
+  names = checkpoints.slim_variable_names(train_fn)
+  assert any(n.startswith('aux_') for n in names)
+  prefix = synthetic.write_checkpoint(names.items(), str(tmp_path / 'nasnet.ckpt'),
+                                      'nasnet_cifar')
+  (top,) = predict.classify([PHOTO], 'nasnet_cifar', prefix, top=3)
+  assert len(top) == 3 and top[0].name.startswith('class ')
+
+
 def test_unreadable_and_missing_images_name_the_file(tmp_path):
   bad = tmp_path / 'notes.jpg'
   bad.write_text('not an image')
