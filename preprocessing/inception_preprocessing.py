@@ -191,8 +191,11 @@ def _finish_train(cropped: tf.Tensor, height: int, width: int, fast_mode: bool,
     elif cropped.dtype != tf.float32:
       cropped = tf.image.convert_image_dtype(cropped, tf.float32)
     image = tf.image.resize(cropped, [height, width], method='bilinear')
-    image = _random_fast_photometric(image, tf.random.uniform([3]), input_scale,
-                                     use_grayscale)
+    # Input work stays on the host (as slim placed it), so XLA compiles this
+    # step for the CPU whatever accelerators the machine has.
+    with tf.device('/cpu:0'):
+      image = _random_fast_photometric(image, tf.random.uniform([3]), input_scale,
+                                       use_grayscale)
     image.set_shape([height, width, 1 if use_grayscale else 3])
     return image
   if cropped.dtype != tf.float32:
