@@ -202,6 +202,15 @@ def auxiliary_scopes(network_fn: nets_factory.NetworkFn, checkpoint_path: str) -
   return sorted(scopes)
 
 
+def restore_for_inference(network_fn: nets_factory.NetworkFn, checkpoint_path: str,
+                          use_moving_averages: bool = False) -> checkpoints.RestoreReport:
+  """Restores a checkpoint into an inference network, skipping auxiliary heads."""
+  return checkpoints.restore_checkpoint(
+      network_fn, checkpoint_path,
+      exclude_scopes=auxiliary_scopes(network_fn, checkpoint_path),
+      use_moving_averages=use_moving_averages)
+
+
 # ----------------------------------------------------------------------------
 # The evaluator
 # ----------------------------------------------------------------------------
@@ -339,9 +348,8 @@ class Evaluator:
 
   def restore(self, checkpoint_path: str) -> str:
     """Loads a checkpoint (EMA weights with moving_average_decay); returns its prefix."""
-    report = checkpoints.restore_checkpoint(
+    report = restore_for_inference(
         self.network_fn, checkpoint_path,
-        exclude_scopes=auxiliary_scopes(self.network_fn, checkpoint_path),
         use_moving_averages=self.config.moving_average_decay is not None)
     if self.config.moving_average_decay is not None and not report.from_moving_averages:
       logging.warning('moving_average_decay is set but %s holds no moving averages; '
@@ -575,5 +583,5 @@ def run(config: EvalConfig, dataset: Optional[tf.data.Dataset] = None):
 
 
 __all__ = ['EvalConfig', 'EvalResult', 'Evaluator', 'auxiliary_scopes', 'evaluate_continuously',
-           'format_result', 'global_step_of', 'inference_network_kwargs',
+           'format_result', 'global_step_of', 'inference_network_kwargs', 'restore_for_inference',
            'new_checkpoints', 'run']

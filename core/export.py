@@ -115,10 +115,8 @@ def build_network(config: ExportConfig) -> nets_factory.NetworkFn:
       image_size=config.image_size,
       **evaluate.inference_network_kwargs(spec, config.network_kwargs))
   if config.checkpoint_path:
-    checkpoints.restore_checkpoint(
-        fn, config.checkpoint_path,
-        exclude_scopes=evaluate.auxiliary_scopes(fn, config.checkpoint_path),
-        use_moving_averages=config.use_moving_averages)
+    evaluate.restore_for_inference(fn, config.checkpoint_path,
+                                   use_moving_averages=config.use_moving_averages)
   else:
     logging.warning('No checkpoint_path: exporting %s with freshly initialised weights.',
                     config.model_name)

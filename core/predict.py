@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from . import evaluate
 from ..datasets import imagenet
-from ..nets import checkpoints, nets_factory
+from ..nets import nets_factory
 from ..preprocessing import preprocessing_factory
 
 
@@ -110,9 +110,7 @@ def classify(image_paths: Sequence[str], model_name: str = 'inception_v3',
                                    image_size=image_size,
                                    **evaluate.inference_network_kwargs(spec, {}))
   if checkpoint_path:
-    # Auxiliary heads (Inception's AuxLogits, NASNet's aux_N) only serve training.
-    checkpoints.restore_checkpoint(fn, checkpoint_path, use_moving_averages=moving_average,
-                                   exclude_scopes=evaluate.auxiliary_scopes(fn, checkpoint_path))
+    evaluate.restore_for_inference(fn, checkpoint_path, use_moving_averages=moving_average)
   preprocess = preprocessing_factory.get_preprocessing(preprocessing_name or model_name,
                                                        is_training=False)
   size, channels = fn.image_size, fn.spec.input_channels
