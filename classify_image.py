@@ -1,7 +1,13 @@
-"""Prints the top-5 ImageNet classes of image files with a network and a checkpoint.
+"""Prints the top-5 classes of image files with a network and a checkpoint.
 
     python classify_image.py --model_name=inception_v3 \
         --checkpoint_path=inception_v3.ckpt cat.jpg dog.png
+
+ImageNet's names by default; a net trained on another dataset prints that
+dataset's names (`--dataset_dir` with its labels.txt, or `--dataset_name`):
+
+    python classify_image.py --model_name=mobilenet_v2 --dataset_name=flowers \
+        --dataset_dir=/tmp/flowers --checkpoint_path=/tmp/flowers/train rose.jpg
 
 or with a SavedModel written by export_inference_graph.py --export_dir:
 
@@ -25,6 +31,15 @@ flags.DEFINE_integer('top_k', 5, 'How many classes to print per image.')
 flags.DEFINE_integer('image_size', None, 'Input size; the network default when unset.')
 flags.DEFINE_string('preprocessing_name', None, "Defaults to the network's eval preprocessing.")
 flags.DEFINE_bool('moving_average', False, 'Use the moving averages of the weights.')
+flags.DEFINE_string('dataset_name', None,
+                    'The dataset the model was trained on: its label names (and number of '
+                    'classes). ImageNet\'s names when unset.')
+flags.DEFINE_string('dataset_dir', None,
+                    'A dataset directory whose labels.txt names the labels.')
+flags.DEFINE_integer('labels_offset', None,
+                     'Label = logit index + labels_offset (slim\'s flag); by default 1 for a '
+                     '1000-class net with ImageNet\'s 1001 labels, else 0.')
+flags.DEFINE_bool('use_grayscale', False, 'The net was trained with --use_grayscale.')
 flags.DEFINE_string('saved_model_dir', None,
                     'A SavedModel from export_inference_graph.py --export_dir, instead of '
                     '--model_name and --checkpoint_path.')
@@ -39,8 +54,14 @@ def main(argv):
     raise app.UsageError('--checkpoint_path (a slim checkpoint or one of ours) or '
                          '--saved_model_dir (an exported SavedModel) is required.')
   try:
+    names = predict.dataset_label_names(FLAGS.dataset_name, FLAGS.dataset_dir)
+    num_classes = FLAGS.num_classes
+    if num_classes is None and names:
+      num_classes = len(names) - (FLAGS.labels_offset or 0)
     results = predict.classify(paths, FLAGS.model_name, FLAGS.checkpoint_path,
-                               num_classes=FLAGS.num_classes, top=FLAGS.top_k,
+                               num_classes=num_classes, top=FLAGS.top_k,
+                               labels_to_names=names, labels_offset=FLAGS.labels_offset,
+                               use_grayscale=FLAGS.use_grayscale,
                                image_size=FLAGS.image_size,
                                preprocessing_name=FLAGS.preprocessing_name,
                                moving_average=FLAGS.moving_average,

@@ -61,6 +61,8 @@ flags.DEFINE_float('eval_timeout_secs', None,
 flags.DEFINE_boolean('skip_undecodable', False,
                      'Skip (and log, with a count) images that do not decode instead of '
                      'failing; num_examples then counts the others.')
+flags.DEFINE_boolean('use_grayscale', False,
+                     'Evaluate a net trained with --use_grayscale (one-channel input).')
 flags.DEFINE_integer('num_clones', 1,
                      'Replicas to evaluate on: GPUs, or logical CPU devices on a machine '
                      'without GPUs.')
@@ -85,7 +87,7 @@ def main(argv):
         num_preprocessing_threads=FLAGS.num_preprocessing_threads,
         eval_interval_secs=FLAGS.eval_interval_secs,
         eval_timeout_secs=FLAGS.eval_timeout_secs, num_clones=FLAGS.num_clones,
-        skip_undecodable=FLAGS.skip_undecodable)
+        skip_undecodable=FLAGS.skip_undecodable, use_grayscale=FLAGS.use_grayscale)
     evaluate.run(config)
   except ValueError as e:
     print(f'{_NAME}: error: {e}', file=sys.stderr)

@@ -52,6 +52,8 @@ flags.DEFINE_string('checkpoint_path', None,
                     'The checkpoint (prefix or directory, slim\'s or ours) to export.')
 flags.DEFINE_float('moving_average_decay', None,
                    'If set, export the moving averages of the weights.')
+flags.DEFINE_boolean('use_grayscale', False,
+                     'Export a net trained with --use_grayscale (one-channel input).')
 flags.DEFINE_string('export_dir', None, 'Where to write the SavedModel.')
 flags.DEFINE_string('tflite_file', None, 'Where to write a TFLite model.')
 flags.DEFINE_boolean('quantize', False,
@@ -75,7 +77,8 @@ def main(argv):
         is_training=FLAGS.is_training,
         dataset_name=None if FLAGS.num_classes else FLAGS.dataset_name,
         num_classes=FLAGS.num_classes, labels_offset=FLAGS.labels_offset,
-        use_moving_averages=FLAGS.moving_average_decay is not None)
+        use_moving_averages=FLAGS.moving_average_decay is not None,
+        use_grayscale=FLAGS.use_grayscale)
     written = export.export(config)
   except ValueError as e:
     print(f'{_NAME}: error: {e}', file=sys.stderr)

@@ -24,7 +24,6 @@ when no new checkpoint came for `eval_timeout_secs`.
 """
 
 import dataclasses
-import inspect
 import json
 import math
 import os
@@ -44,7 +43,6 @@ RESULTS_FILE = 'results.json'
 TRAIN_CONFIG_FILE = 'config.json'
 _STEP_KEYS = ('step/.ATTRIBUTES/VARIABLE_VALUE', 'global_step')
 _PREFIX_STEP = re.compile(r'-(\d+)$')
-_AUX_SCOPE = re.compile(r'aux_\d+')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,6 +84,8 @@ class EvalConfig:
     num_clones: replicas to evaluate on (GPUs, else logical CPU devices).
     skip_undecodable: skip images that do not decode (each is logged and
       counted) instead of failing; num_examples then counts the rest.
+    use_grayscale: evaluate a net built for one-channel images (trained with
+      --use_grayscale); the images are made grey.
     network_kwargs: further arguments of the network builder (e.g.
       depth_multiplier for a slimmed-down net).
   """
@@ -108,6 +108,7 @@ class EvalConfig:
   max_number_of_steps: Optional[int] = None
   num_clones: int = 1
   skip_undecodable: bool = False
+  use_grayscale: bool = False
   network_kwargs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
   def __post_init__(self):
@@ -173,44 +174,6 @@ def global_step_of(prefix: str) -> int:
   return int(match.group(1)) if match else 0
 
 
-def inference_network_kwargs(spec: nets_factory.NetworkSpec,
-                             network_kwargs: Mapping[str, Any]) -> Dict[str, Any]:
-  """Builder arguments for inference: no auxiliary head unless asked for.
-
-  The auxiliary logits feed only the training loss; leaving them out saves
-  their compute, and at a reduced image size their kernel (and so its slim
-  name) changes, which would not match the checkpoint.
-  """
-  kwargs = dict(network_kwargs)
-  if 'create_aux_logits' in inspect.signature(spec.builder).parameters:
-    kwargs.setdefault('create_aux_logits', False)
-  return kwargs
-
-
-def auxiliary_scopes(network_fn: nets_factory.NetworkFn, checkpoint_path: str) -> List[str]:
-  """Scopes of auxiliary heads (`.../AuxLogits`, nasnet's `aux_N`) in the model or the
-  checkpoint: not needed for inference, so not restored."""
-  names = list(checkpoints.slim_variable_names(network_fn))
-  names += list(checkpoints.checkpoint_variables(checkpoint_path))
-  scopes = set()
-  for name in names:
-    parts = name.split('/')
-    for i, part in enumerate(parts[:-1]):
-      if part == 'AuxLogits' or _AUX_SCOPE.fullmatch(part):
-        scopes.add('/'.join(parts[:i + 1]) + '/')
-        break
-  return sorted(scopes)
-
-
-def restore_for_inference(network_fn: nets_factory.NetworkFn, checkpoint_path: str,
-                          use_moving_averages: bool = False) -> checkpoints.RestoreReport:
-  """Restores a checkpoint into an inference network, skipping auxiliary heads."""
-  return checkpoints.restore_checkpoint(
-      network_fn, checkpoint_path,
-      exclude_scopes=auxiliary_scopes(network_fn, checkpoint_path),
-      use_moving_averages=use_moving_averages)
-
-
 # ----------------------------------------------------------------------------
 # The evaluator
 # ----------------------------------------------------------------------------
@@ -256,7 +219,8 @@ class Evaluator:
       self.network_fn = nets_factory.get_network_fn(
           config.model_name, num_classes=num_classes, is_training=False,
           image_size=self.image_size,
-          **inference_network_kwargs(self.spec, config.network_kwargs))
+          input_channels=1 if config.use_grayscale else None,
+          **self.spec.inference_kwargs(config.network_kwargs))
     self._step = self._make_step()
     self._writer = None
 
@@ -285,7 +249,7 @@ class Evaluator:
           preprocessing_name=cfg.preprocessing_name or self.spec.preprocessing,
           model_name=cfg.model_name, image_size=self.image_size,
           batch_size=cfg.batch_size, labels_offset=cfg.labels_offset,
-          skip_undecodable=cfg.skip_undecodable)
+          skip_undecodable=cfg.skip_undecodable, use_grayscale=cfg.use_grayscale)
     except FileNotFoundError as e:  # No files for the split: one message, no traceback.
       raise ValueError(str(e)) from None
     return dataset, int(info.num_classes) - int(cfg.labels_offset)
@@ -348,7 +312,7 @@ class Evaluator:
 
   def restore(self, checkpoint_path: str) -> str:
     """Loads a checkpoint (EMA weights with moving_average_decay); returns its prefix."""
-    report = restore_for_inference(
+    report = checkpoints.restore_for_inference(
         self.network_fn, checkpoint_path,
         use_moving_averages=self.config.moving_average_decay is not None)
     if self.config.moving_average_decay is not None and not report.from_moving_averages:
@@ -582,6 +546,6 @@ def run(config: EvalConfig, dataset: Optional[tf.data.Dataset] = None):
   return Evaluator(config, dataset).evaluate(config.checkpoint_path)
 
 
-__all__ = ['EvalConfig', 'EvalResult', 'Evaluator', 'auxiliary_scopes', 'evaluate_continuously',
-           'format_result', 'global_step_of', 'inference_network_kwargs', 'restore_for_inference',
+__all__ = ['EvalConfig', 'EvalResult', 'Evaluator', 'evaluate_continuously',
+           'format_result', 'global_step_of',
            'new_checkpoints', 'run']

@@ -29,7 +29,6 @@ from typing import Any, Callable, Dict, Mapping, Optional
 from absl import logging
 import tensorflow as tf
 
-from . import evaluate
 from ..nets import checkpoints
 from ..nets import nets_factory
 
@@ -62,6 +61,8 @@ class ExportConfig:
       net's registered one.
     use_moving_averages: restore `<name>/ExponentialMovingAverage` where the
       checkpoint has them.
+    use_grayscale: the net takes one-channel images (trained with
+      --use_grayscale); `serving_bytes` makes the images grey.
     network_kwargs: further arguments of the network builder.
   """
   model_name: str = 'inception_v3'
@@ -78,6 +79,7 @@ class ExportConfig:
   labels_offset: int = 0
   preprocessing_name: Optional[str] = None
   use_moving_averages: bool = False
+  use_grayscale: bool = False
   network_kwargs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
   def __post_init__(self):
@@ -112,11 +114,11 @@ def build_network(config: ExportConfig) -> nets_factory.NetworkFn:
   spec = nets_factory.get_spec(config.model_name)
   fn = nets_factory.get_network_fn(
       config.model_name, num_classes=_num_classes(config), is_training=config.is_training,
-      image_size=config.image_size,
-      **evaluate.inference_network_kwargs(spec, config.network_kwargs))
+      image_size=config.image_size, input_channels=1 if config.use_grayscale else None,
+      **spec.inference_kwargs(config.network_kwargs))
   if config.checkpoint_path:
-    evaluate.restore_for_inference(fn, config.checkpoint_path,
-                                   use_moving_averages=config.use_moving_averages)
+    checkpoints.restore_for_inference(fn, config.checkpoint_path,
+                                      use_moving_averages=config.use_moving_averages)
   else:
     logging.warning('No checkpoint_path: exporting %s with freshly initialised weights.',
                     config.model_name)
@@ -140,11 +142,12 @@ class ServingModule(tf.Module):
     # Tracked so the SavedModel holds the weights (under their slim names).
     self.weights_by_name = checkpoints.trackable_variables(network_fn)
     self.labels_offset = tf.constant(int(labels_offset), tf.int64)
-    size, channels = network_fn.image_size, network_fn.spec.input_channels
+    size, channels = network_fn.image_size, network_fn.input_channels
     self.image_size = size
     self.channels = channels
     training = bool(network_fn.is_training)
-    preprocess = _eval_preprocessing(preprocessing_name or network_fn.spec.preprocessing)
+    preprocess = _eval_preprocessing(preprocessing_name or network_fn.spec.preprocessing,
+                                     channels)
 
     def outputs(logits) -> Dict[str, tf.Tensor]:
       logits = tf.reshape(tf.cast(logits, tf.float32), [tf.shape(logits)[0], -1])
@@ -175,9 +178,10 @@ class ServingModule(tf.Module):
             SERVING_BYTES: self.serve_bytes.get_concrete_function()}
 
 
-def _eval_preprocessing(name: str) -> Callable:
+def _eval_preprocessing(name: str, channels: int) -> Callable:
   from ..preprocessing import preprocessing_factory  # pylint: disable=g-import-not-at-top
-  return preprocessing_factory.get_preprocessing(name, is_training=False)
+  return preprocessing_factory.get_preprocessing(name, is_training=False,
+                                                 output_channels=channels)
 
 
 def save_saved_model(module: ServingModule, export_dir: str) -> str:
@@ -194,13 +198,31 @@ def write_tflite(module: ServingModule, path: str, quantize: bool = False) -> st
   converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], module)
   if quantize:
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
-  model = converter.convert()
+  model = _name_tflite_outputs(converter.convert())
   _makedirs_for(path)
   with tf.io.gfile.GFile(path, 'wb') as f:
     f.write(model)
   logging.info('Wrote %s TFLite model %s (%.1f MB).',
                'dynamic-range quantized' if quantize else 'float', path, len(model) / 2**20)
   return path
+
+
+def _name_tflite_outputs(model: bytes) -> bytes:
+  """Names the TFLite tensors of each signature after its keys (`images`, `logits`, ...).
+
+  The converter names a function's inputs and outputs after the graph's
+  placeholders and `StatefulPartitionedCall:N`; readers of the model that use
+  `get_input_details()` / `get_output_details()` rather than the signature
+  runner see these names, so give them the signature's keys.
+  """
+  # pylint: disable=g-import-not-at-top
+  from tensorflow.lite.tools import flatbuffer_utils
+  tree = flatbuffer_utils.convert_bytearray_to_object(bytearray(model))
+  for signature in tree.signatureDefs or []:
+    tensors = tree.subgraphs[signature.subgraphIndex].tensors
+    for entry in list(signature.inputs or []) + list(signature.outputs or []):
+      tensors[entry.tensorIndex].name = entry.name
+  return bytes(flatbuffer_utils.convert_object_to_bytearray(tree))
 
 
 def write_graph_def(module: ServingModule, path: str, frozen: bool = True) -> Dict[str, str]:

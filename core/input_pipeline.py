@@ -44,12 +44,23 @@ def _check_sizes(image_size: int, batch_size: int) -> None:
                      f'Received: image_size={image_size}, batch_size={batch_size}')
 
 
+def _net_channels(channels: Optional[int], use_grayscale: bool,
+                  model_name: Optional[str]) -> Optional[int]:
+  """The channels the net takes: given, 1 with use_grayscale, else the net's registered."""
+  if use_grayscale:
+    return 1
+  if channels is not None or not model_name:
+    return channels
+  from ..nets import nets_factory  # pylint: disable=g-import-not-at-top
+  return nets_factory.get_spec(model_name).input_channels
+
+
 def _make_transform(split, family: str, is_training: bool, image_size: int,
-                    labels_offset: int, fast_mode: bool, use_grayscale: bool,
+                    labels_offset: int, fast_mode: bool, channels: Optional[int],
                     fused: bool):
   """item dict (image still encoded) -> (float32 image, int64 label)."""
   prep = preprocessing_factory.get_preprocessing(family, is_training=is_training,
-                                                 use_grayscale=use_grayscale)
+                                                 output_channels=channels)
   kwargs = {}
   if family == 'inception' and is_training:
     kwargs['fast_mode'] = fast_mode
@@ -60,7 +71,7 @@ def _make_transform(split, family: str, is_training: bool, image_size: int,
     if fused:
       image = inception_preprocessing.preprocess_for_train_from_jpeg(
           item['image/encoded'], image_size, image_size, bbox=bbox, fast_mode=fast_mode,
-          use_grayscale=use_grayscale)
+          use_grayscale=channels == 1)
     else:
       image = split.decode_image(item['image/encoded'])
       extra = dict(kwargs)
@@ -80,7 +91,8 @@ def train_input(dataset_name: str, dataset_dir: str, split_name: str = 'train',
                 seed: Optional[int] = None, num_epochs: Optional[int] = None,
                 fast_mode: bool = True, skip_undecodable: bool = False,
                 file_pattern: Optional[str] = None, use_grayscale: bool = False,
-                fused_decode_and_crop: bool = True) -> tf.data.Dataset:
+                fused_decode_and_crop: bool = True,
+                channels: Optional[int] = None) -> tf.data.Dataset:
   """The training pipeline: `(images float32 [B, H, W, C], labels int64 [B])`.
 
   Args:
@@ -106,9 +118,13 @@ def train_input(dataset_name: str, dataset_dir: str, split_name: str = 'train',
     fast_mode: inception's fast colour distortion / bilinear-only resize.
     skip_undecodable: skip and count undecodable images instead of failing.
     file_pattern: overrides the split's file glob.
-    use_grayscale: one-channel output.
+    use_grayscale: one-channel output (slim's flag; same as channels=1).
     fused_decode_and_crop: with inception preprocessing, decode only the crop
       window of JPEGs.
+    channels: the channels of the images the net takes; default: those
+      `model_name` is registered with, else the dataset's. Grey images are
+      replicated to RGB for a 3-channel net, colour ones made grey for a
+      1-channel net.
 
   Returns:
     A batched, prefetched `tf.data.Dataset` (drop_remainder=True).
@@ -130,9 +146,10 @@ def train_input(dataset_name: str, dataset_dir: str, split_name: str = 'train',
   ds = ds.repeat(num_epochs)
   ds = ds.map(split._parse_with_location, num_parallel_calls=AUTOTUNE,  # pylint: disable=protected-access
               deterministic=False)
+  channels = _net_channels(channels, use_grayscale, model_name)
   fused = fused_decode_and_crop and family == 'inception' and split.channels == 3
   transform = _make_transform(split, family, True, image_size, labels_offset, fast_mode,
-                              use_grayscale, fused)
+                              channels, fused)
   ds = dataset_utils.decode_images(ds, transform=transform, skip_undecodable=skip_undecodable,
                                    num_parallel_calls=AUTOTUNE, deterministic=False)
   ds = ds.batch(batch_size, drop_remainder=True)
@@ -143,13 +160,14 @@ def eval_input(dataset_name: str, dataset_dir: str, split_name: str = 'validatio
                preprocessing_name: Optional[str] = None, model_name: Optional[str] = None,
                image_size: int = 224, batch_size: int = 32, labels_offset: int = 0,
                skip_undecodable: bool = False, file_pattern: Optional[str] = None,
-               use_grayscale: bool = False) -> tf.data.Dataset:
+               use_grayscale: bool = False, channels: Optional[int] = None
+               ) -> tf.data.Dataset:
   """The evaluation pipeline: every example exactly once, in file order.
 
   Args:
     dataset_name, dataset_dir, split_name, preprocessing_name, model_name,
-    image_size, labels_offset, skip_undecodable, file_pattern, use_grayscale:
-      as `train_input`.
+    image_size, labels_offset, skip_undecodable, file_pattern, use_grayscale,
+    channels: as `train_input`.
     batch_size: examples per batch; the last batch keeps the remainder.
 
   Returns:
@@ -163,7 +181,7 @@ def eval_input(dataset_name: str, dataset_dir: str, split_name: str = 'validatio
   ds = dataset_utils.read_records(split.list_files(), deterministic=True, cycle_length=1)
   ds = ds.map(split._parse_with_location, num_parallel_calls=AUTOTUNE)  # pylint: disable=protected-access
   transform = _make_transform(split, family, False, image_size, labels_offset, True,
-                              use_grayscale, fused=False)
+                              _net_channels(channels, use_grayscale, model_name), fused=False)
   ds = dataset_utils.decode_images(ds, transform=transform, skip_undecodable=skip_undecodable,
                                    num_parallel_calls=AUTOTUNE, deterministic=True)
   ds = ds.batch(batch_size, drop_remainder=False)

@@ -7,13 +7,15 @@
 
 import dataclasses
 import os
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 import tensorflow as tf
 
-from . import evaluate
+from ..datasets import dataset_factory
+from ..datasets import dataset_utils
 from ..datasets import imagenet
+from ..nets import checkpoints
 from ..nets import nets_factory
 from ..preprocessing import preprocessing_factory
 
@@ -33,8 +35,8 @@ class Prediction:
   probability: float
 
 
-def load_image(path: str, channels: int = 3) -> tf.Tensor:
-  """Decodes a JPEG / PNG / GIF / BMP file to uint8 HxWxC.
+def load_image(path: str, channels: int = 0) -> tf.Tensor:
+  """Decodes a JPEG / PNG / GIF / BMP file to uint8 HxWxC (C: the file's, or `channels`).
 
   Raises:
     ValueError: naming the file, if it is missing or not a decodable image.
@@ -58,13 +60,52 @@ def imagenet_names(num_classes: int) -> Dict[int, str]:
   return {i: names[i + offset] for i in range(num_classes)}
 
 
-def top_k(probabilities: np.ndarray, names: Dict[int, str], k: int = 5,
+def dataset_label_names(dataset_name: Optional[str] = None,
+                        dataset_dir: Optional[str] = None) -> Optional[Dict[int, str]]:
+  """{label: name} of a dataset: `labels.txt` in dataset_dir, else the dataset's own names.
+
+  Returns:
+    None when neither is given (or neither has names).
+
+  Raises:
+    ValueError: for an unknown dataset name.
+  """
+  if dataset_dir and dataset_utils.has_labels(dataset_dir):
+    return dataset_utils.read_label_file(dataset_dir)
+  if dataset_name:
+    module = dataset_factory.get_dataset_module(dataset_name)
+    names = module.INFO.default_labels_to_names
+    return names() if names is not None else None
+  return None
+
+
+def default_labels_offset(labels_to_names: Mapping[int, str], num_classes: int) -> int:
+  """1 where the names have one label more than the net has classes (a 1000-class net
+  with ImageNet's 1001 labels, 0 being background), else 0."""
+  return 1 if len(labels_to_names) == num_classes + 1 and 0 in labels_to_names else 0
+
+
+def _names_or_imagenet(labels_to_names: Optional[Mapping[int, str]],
+                       num_classes: int) -> Mapping[int, str]:
+  """The given names; else ImageNet's for a 1000- or 1001-class net, else none."""
+  if labels_to_names is not None:
+    return labels_to_names
+  if num_classes in (1000, 1001):
+    return imagenet.create_readable_names_for_imagenet_labels()
+  return {}
+
+
+def top_k(probabilities: np.ndarray, names: Mapping[int, str], k: int = 5,
           labels_offset: int = 0) -> List[List[Prediction]]:
-  """Top-k `Prediction`s of each row of a [batch, classes] probability array."""
+  """Top-k `Prediction`s of each row of a [batch, classes] probability array.
+
+  `names` maps dataset labels (logit index + labels_offset) to names.
+  """
   out = []
   for row in np.asarray(probabilities):
     order = np.argsort(-row, kind='stable')[:k]
-    out.append([Prediction(int(i) + labels_offset, names.get(int(i), f'class {int(i)}'),
+    out.append([Prediction(int(i) + labels_offset,
+                           names.get(int(i) + labels_offset, f'class {int(i) + labels_offset}'),
                            float(row[i])) for i in order])
   return out
 
@@ -73,27 +114,35 @@ def classify(image_paths: Sequence[str], model_name: str = 'inception_v3',
              checkpoint_path: Optional[str] = None, num_classes: Optional[int] = None,
              top: int = 5, image_size: Optional[int] = None,
              preprocessing_name: Optional[str] = None,
-             labels_to_names: Optional[Dict[int, str]] = None,
+             labels_to_names: Optional[Mapping[int, str]] = None,
              moving_average: bool = False,
-             saved_model_dir: Optional[str] = None) -> List[List[Prediction]]:
+             saved_model_dir: Optional[str] = None,
+             labels_offset: Optional[int] = None,
+             use_grayscale: bool = False) -> List[List[Prediction]]:
   """Top-`top` classes of each image with a network and a checkpoint (or a SavedModel).
 
   Args:
     image_paths: image files.
     model_name: a registered network name.
-    checkpoint_path: slim's released checkpoint or one of ours (prefix or
-      directory). None runs the randomly initialised net (for smoke tests).
+    checkpoint_path: slim's released checkpoint or one of ours (prefix,
+      checkpoint file or directory). None runs the randomly initialised net
+      (for smoke tests).
     num_classes: logits width; defaults to the network's registered one.
     top: how many classes to return per image.
     image_size: input size; defaults to the network's default.
     preprocessing_name: defaults to the network's eval preprocessing
       (inception: central crop 0.875, resize, scale to [-1, 1]).
-    labels_to_names: logit index -> name; ImageNet's names by default when
-      the net has 1000 or 1001 classes.
+    labels_to_names: {dataset label: name} (a dataset's `labels_to_names`,
+      e.g. from `dataset_label_names`); ImageNet's 1001 names by default.
     moving_average: restore the moving averages of the weights.
     saved_model_dir: a SavedModel written by export_inference_graph.py
       (`--export_dir`) to use instead of model_name / checkpoint_path; its
       `serving_bytes` signature decodes and preprocesses the files itself.
+    labels_offset: dataset label = logit index + labels_offset (slim's flag);
+      by default 1 when the names have one label more than the net has
+      classes (a 1000-class net with ImageNet's names), else 0. The labels
+      printed are those of the exported model's `classes` output.
+    use_grayscale: the net was trained on one-channel images (--use_grayscale).
 
   Returns:
     One list of `Prediction`s per image, best first.
@@ -108,17 +157,21 @@ def classify(image_paths: Sequence[str], model_name: str = 'inception_v3',
   spec = nets_factory.get_spec(model_name)
   fn = nets_factory.get_network_fn(model_name, num_classes=num_classes, is_training=False,
                                    image_size=image_size,
-                                   **evaluate.inference_network_kwargs(spec, {}))
+                                   input_channels=1 if use_grayscale else None,
+                                   **spec.inference_kwargs())
   if checkpoint_path:
-    evaluate.restore_for_inference(fn, checkpoint_path, use_moving_averages=moving_average)
-  preprocess = preprocessing_factory.get_preprocessing(preprocessing_name or model_name,
-                                                       is_training=False)
-  size, channels = fn.image_size, fn.spec.input_channels
-  batch = tf.stack([preprocess(load_image(os.fspath(p), channels), size, size)
-                    for p in image_paths])
-  _, end_points = fn(batch)
-  names = labels_to_names if labels_to_names is not None else imagenet_names(fn.num_classes)
-  return top_k(end_points['Predictions'].numpy(), names, top)
+    checkpoints.restore_for_inference(fn, checkpoint_path, use_moving_averages=moving_average)
+  preprocess = preprocessing_factory.get_preprocessing(
+      preprocessing_name or model_name, is_training=False, output_channels=fn.input_channels)
+  size = fn.image_size
+  batch = tf.stack([preprocess(load_image(os.fspath(p), fn.input_channels), size, size)
+                   for p in image_paths])
+  logits, _ = fn(batch)
+  probabilities = tf.nn.softmax(tf.reshape(tf.cast(logits, tf.float32), [len(image_paths), -1]))
+  names = _names_or_imagenet(labels_to_names, fn.num_classes)
+  if labels_offset is None:
+    labels_offset = default_labels_offset(names, fn.num_classes)
+  return top_k(probabilities.numpy(), names, top, labels_offset)
 
 
 def load_saved_model(saved_model_dir: str):
@@ -143,17 +196,23 @@ def load_saved_model(saved_model_dir: str):
 
 
 def classify_saved_model(image_paths: Sequence[str], saved_model_dir: str, top: int = 5,
-                         labels_to_names: Optional[Dict[int, str]] = None
+                         labels_to_names: Optional[Mapping[int, str]] = None
                          ) -> List[List[Prediction]]:
-  """Top-`top` classes of each image with an exported SavedModel (`serving_bytes`)."""
+  """Top-`top` classes of each image with an exported SavedModel (`serving_bytes`).
+
+  The labels are the model's `classes` output (argmax plus the labels offset
+  it was exported with); `labels_to_names` maps them to names (ImageNet's by
+  default).
+  """
   serve = load_saved_model(saved_model_dir)
   for path in image_paths:  # Fail on a bad file by name, before the model sees it.
-    load_image(os.fspath(path), channels=0)
+    load_image(os.fspath(path))
   data = tf.stack([tf.io.read_file(os.fspath(p)) for p in image_paths])
-  probabilities = serve(image_bytes=data)['probabilities'].numpy()
-  names = (labels_to_names if labels_to_names is not None
-           else imagenet_names(probabilities.shape[-1]))
-  return top_k(probabilities, names, top)
+  outputs = serve(image_bytes=data)
+  probabilities = outputs['probabilities'].numpy()
+  offset = int(outputs['classes'].numpy()[0]) - int(np.argmax(probabilities[0]))
+  return top_k(probabilities, _names_or_imagenet(labels_to_names, probabilities.shape[-1]),
+               top, offset)
 
 
 def format_predictions(path: str, predictions: Sequence[Prediction]) -> str:

@@ -22,7 +22,6 @@ a `tf.train.CheckpointManager` in `train_dir`:
 
 import contextlib
 import dataclasses
-import inspect
 import json
 import math
 import os
@@ -42,7 +41,6 @@ from . import strategy as strategy_lib
 from .config import TrainConfig
 from ..nets import checkpoints, layers, nets_factory
 
-AUX_LOSS_WEIGHT = 0.4  # slim's weight of the auxiliary logits' loss.
 CONFIG_FILE = 'config.json'
 
 InputFn = Callable[[tf.distribute.InputContext], tf.data.Dataset]
@@ -196,27 +194,10 @@ def _train(config, input_fn, num_samples, num_classes, strategy, global_batch, c
 
   def forward_backward(images, labels):
     with tf.GradientTape() as tape:
-      end_points = model(images, training=True)
-      logits = tf.cast(end_points['Logits'], tf.float32)
-      xent = tf.reduce_sum(_cross_entropy(labels, logits, config.label_smoothing)) / global_batch
-      aux = tf.constant(0.0)
-      if 'AuxLogits' in end_points:
-        aux_logits = tf.cast(end_points['AuxLogits'], tf.float32)
-        aux = AUX_LOSS_WEIGHT * tf.reduce_sum(
-            _cross_entropy(labels, aux_logits, config.label_smoothing)) / global_batch
-      # The regularisation is added once per replica: scale it so that the sum
-      # over replicas counts it once.
-      reg = tf.constant(0.0)
-      if model.losses:
-        reg = tf.add_n([tf.cast(l, tf.float32) for l in model.losses]) / replicas
-      total = xent + aux + reg
-      scaled = optimizer.scale_loss(total) if loss_scaling else total
+      terms = slim_loss(net, images, labels, config.label_smoothing, global_batch, replicas)
+      scaled = optimizer.scale_loss(terms['loss']) if loss_scaling else terms['loss']
     grads = tape.gradient(scaled, trainable)
-    correct = tf.reduce_sum(tf.cast(
-        tf.equal(tf.argmax(logits, -1, output_type=tf.int64), tf.cast(labels, tf.int64)),
-        tf.float32))
-    return grads, {'loss': total, 'cross_entropy': xent, 'aux_loss': aux,
-                   'regularization': reg, 'correct': correct}
+    return grads, terms
 
   if config.jit_compile:
     forward_backward = tf.function(forward_backward, jit_compile=True)
@@ -333,14 +314,61 @@ def build_network(config: TrainConfig, num_classes: int, image_size: int,
 
   Builders that take `current_step` (NASNet, PNASNet) get the global step, so
   that their drop path ramps up over `total_training_steps` as in slim.
+  With `use_grayscale` the net is built for one-channel images.
   """
-  extra = {}
-  if 'current_step' in inspect.signature(nets_factory.get_spec(config.model_name).builder
-                                         ).parameters:
-    extra['current_step'] = step
-  return nets_factory.get_network_fn(config.model_name, num_classes=num_classes,
-                                     weight_decay=config.weight_decay, is_training=True,
-                                     image_size=image_size, **extra)
+  spec = nets_factory.get_spec(config.model_name)
+  return nets_factory.get_network_fn(
+      config.model_name, num_classes=num_classes, weight_decay=config.weight_decay,
+      is_training=True, image_size=image_size,
+      input_channels=1 if config.use_grayscale else None,
+      current_step=step if spec.takes_current_step else None)
+
+
+def slim_loss(net: nets_factory.NetworkFn, images, labels, label_smoothing: float = 0.0,
+              global_batch: Optional[int] = None, replicas: int = 1,
+              is_training: bool = True) -> Dict[str, tf.Tensor]:
+  """slim's training loss of one replica's batch.
+
+  Softmax cross-entropy with label smoothing on the logits, plus each
+  auxiliary head the net built at `net.spec.aux_loss_weight` (0.4), plus the
+  L2 penalties its layers carry. Sums over the batch are divided by the
+  global batch and the regularisation by the number of replicas, so that the
+  sum over replicas is the loss of the global batch.
+
+  Args:
+    net: the NetworkFn being trained.
+    images: float32 [B, H, W, C].
+    labels: int [B] in [0, num_classes).
+    label_smoothing: slim's label smoothing.
+    global_batch: examples in the step over all replicas (default: B).
+    replicas: replicas in sync.
+    is_training: run the net in training mode (batch statistics, dropout);
+      False computes the same loss with the moving statistics.
+
+  Returns:
+    {'loss' (the total), 'cross_entropy', 'aux_loss', 'regularization',
+    'correct' (top-1 hits in the batch)}: float32 scalars.
+  """
+  global_batch = global_batch or tf.shape(labels)[0]
+  global_batch = tf.cast(global_batch, tf.float32)
+  logits, end_points = net(images, is_training=is_training)
+  logits = tf.cast(logits, tf.float32)
+  xent = tf.reduce_sum(_cross_entropy(labels, logits, label_smoothing)) / global_batch
+  aux = tf.constant(0.0)
+  for aux_logits in net.aux_logits(end_points):
+    aux_logits = tf.cast(aux_logits, tf.float32)
+    aux += net.spec.aux_loss_weight * tf.reduce_sum(
+        _cross_entropy(labels, aux_logits, label_smoothing)) / global_batch
+  # The regularisation is added once per replica: scale it so that the sum
+  # over replicas counts it once.
+  reg = tf.constant(0.0)
+  if net.model.losses:
+    reg = tf.add_n([tf.cast(l, tf.float32) for l in net.model.losses]) / replicas
+  correct = tf.reduce_sum(tf.cast(
+      tf.equal(tf.argmax(logits, -1, output_type=tf.int64), tf.cast(labels, tf.int64)),
+      tf.float32))
+  return {'loss': xent + aux + reg, 'cross_entropy': xent, 'aux_loss': aux,
+          'regularization': reg, 'correct': correct}
 
 
 def _dataset_input(config: TrainConfig, image_size: int):
@@ -429,11 +457,13 @@ def _initialise(config: TrainConfig, net, checkpoint, ema, averaged) -> str:
     checkpoint.restore(latest).assert_existing_objects_matched()
     return 'train_dir'
   if config.checkpoint_path:
+    given = config.checkpoint_exclude_scopes is not None
     logging.info('Initialising from checkpoint_path %s (excluding scopes: %s).',
-                 config.checkpoint_path, ', '.join(config.exclude_scopes) or 'none')
-    checkpoints.restore_checkpoint(net, config.checkpoint_path,
-                                   exclude_scopes=config.exclude_scopes,
-                                   ignore_missing_vars=config.ignore_missing_vars)
+                 config.checkpoint_path, ', '.join(config.exclude_scopes) if given else
+                 "the net's classifier heads where they do not fit")
+    checkpoints.restore_for_fine_tuning(
+        net, config.checkpoint_path, exclude_scopes=config.exclude_scopes if given else None,
+        ignore_missing_vars=config.ignore_missing_vars)
     for name, shadow in (ema or {}).items():
       shadow.assign(averaged[name].read_value())
     return 'checkpoint_path'

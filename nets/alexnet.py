@@ -37,7 +37,8 @@ _POOLED = {'conv1': 'pool1', 'conv2': 'pool2', 'conv5': 'pool5'}
 
 
 @register_network('alexnet_v2', default_image_size=224, hparams=ALEXNET_V2_HPARAMS,
-                  num_classes=1000, preprocessing='vgg')
+                  num_classes=1000, preprocessing='vgg', predictions=None,
+                  classifier_scopes=('*/fc8',), aux_scopes=())
 def alexnet_v2(inputs, num_classes: int = 1000, is_training: Optional[bool] = True,
                dropout_keep_prob: float = 0.5, spatial_squeeze: bool = True,
                scope: str = 'alexnet_v2', global_pool: bool = False,

@@ -107,25 +107,37 @@ def _tf_variable(v):
 # Reading
 # ----------------------------------------------------------------------------
 
+_CHECKPOINT_FILE = re.compile(r'\.(index|meta|data-\d{5}-of-\d{5})$')
+
+
 def resolve_checkpoint_path(path: str) -> str:
-  """A checkpoint prefix from a prefix or a directory (its latest checkpoint).
+  """A checkpoint prefix from a prefix, one of its files, or a directory.
+
+  `model.ckpt-100.index`, `model.ckpt-100.data-00000-of-00001` and
+  `model.ckpt-100.meta` all name the checkpoint `model.ckpt-100` (the files
+  TensorFlow writes for it); a directory names its latest checkpoint.
 
   Raises:
     ValueError: if nothing readable is there.
   """
   path = os.fspath(path)
-  if os.path.isdir(path):
+  if tf.io.gfile.isdir(path):
     latest = tf.train.latest_checkpoint(path)
     if latest is None:
-      found = sorted(f for f in os.listdir(path) if f.endswith('.index'))
+      found = sorted(f for f in tf.io.gfile.listdir(path) if f.endswith('.index'))
       if len(found) == 1:
         return os.path.join(path, found[0][:-len('.index')])
       raise ValueError(f'No checkpoint in directory {path!r}: expected a `checkpoint` '
                        f'file or one `*.index` file (found {len(found)}). Pass the '
                        'checkpoint prefix, e.g. /path/model.ckpt-1000.')
     return latest
-  if tf.io.gfile.exists(path + '.index') or tf.io.gfile.exists(path):
-    return path
+  if tf.io.gfile.exists(path + '.index') or (
+      tf.io.gfile.exists(path) and not _CHECKPOINT_FILE.search(path)):
+    return path  # A V2 prefix, or a V1 single-file checkpoint (inception_v3.ckpt).
+  stripped = _CHECKPOINT_FILE.sub('', path)
+  if stripped != path and tf.io.gfile.exists(stripped + '.index'):
+    logging.info('Reading checkpoint %s (the prefix of the file %s).', stripped, path)
+    return stripped
   raise ValueError(f'Checkpoint {path!r} not found: expected {path}.index (a checkpoint '
                    'prefix) or a directory holding checkpoints.')
 
@@ -190,6 +202,50 @@ def _format_shape(shape) -> str:
   return '[' + ', '.join(str(d) for d in shape) + ']'
 
 
+@dataclasses.dataclass
+class _Plan:
+  """What restoring `prefix` into a model would do, before anything is assigned."""
+  prefix: str
+  assignments: List[Tuple[keras.Variable, str]]
+  restored: List[str]
+  excluded: List[str]
+  missing: List[str]
+  mis_shaped: List[Tuple[str, Tuple[int, ...], Tuple[int, ...]]]
+  unknown: List[str]
+  from_moving_averages: int
+
+  @property
+  def problems(self) -> List[str]:
+    """Every name that does not fit: mis-shaped, missing and unknown."""
+    return [n for n, _, _ in self.mis_shaped] + self.missing + self.unknown
+
+
+def _plan(net, prefix: str, scopes: Sequence[str], use_moving_averages: bool) -> _Plan:
+  model_vars = slim_variables(net)
+  ckpt = checkpoint_variables(prefix)
+  plan = _Plan(prefix, [], [], [], [], [], [], 0)
+  for name, var in model_vars.items():
+    if _excluded(name, scopes):
+      plan.excluded.append(name)
+      continue
+    source = name
+    if use_moving_averages and f'{name}/{EMA_SUFFIX}' in ckpt:
+      source = f'{name}/{EMA_SUFFIX}'
+      plan.from_moving_averages += 1
+    if source not in ckpt:
+      plan.missing.append(name)
+      continue
+    key, shape = ckpt[source]
+    if tuple(shape) != tuple(var.shape):
+      plan.mis_shaped.append((name, tuple(shape), tuple(var.shape)))
+      continue
+    plan.assignments.append((var, key))
+    plan.restored.append(name)
+  plan.unknown = sorted(n for n in ckpt if n not in model_vars and not _excluded(n, scopes)
+                        and not _AUXILIARY.search(n))
+  return plan
+
+
 def restore_checkpoint(net, path: str, exclude_scopes=(), ignore_missing_vars: bool = False,
                        use_moving_averages: bool = False) -> RestoreReport:
   """Loads a slim-named checkpoint into the model, checking every name.
@@ -215,48 +271,106 @@ def restore_checkpoint(net, path: str, exclude_scopes=(), ignore_missing_vars: b
       `exclude_scopes` that would leave them out.
   """
   prefix = resolve_checkpoint_path(path)
-  scopes = _as_scopes(exclude_scopes)
-  model_vars = slim_variables(net)
-  ckpt = checkpoint_variables(prefix)
-
-  restored, excluded, missing, mis_shaped = [], [], [], []
-  assignments = []
-  n_ema = 0
-  for name, var in model_vars.items():
-    if _excluded(name, scopes):
-      excluded.append(name)
-      continue
-    source = name
-    if use_moving_averages and f'{name}/{EMA_SUFFIX}' in ckpt:
-      source = f'{name}/{EMA_SUFFIX}'
-      n_ema += 1
-    if source not in ckpt:
-      missing.append(name)
-      continue
-    key, shape = ckpt[source]
-    if tuple(shape) != tuple(var.shape):
-      mis_shaped.append((name, shape, tuple(var.shape)))
-      continue
-    assignments.append((var, key))
-    restored.append(name)
-
-  unknown = sorted(n for n in ckpt if n not in model_vars and not _excluded(n, scopes)
-                   and not _AUXILIARY.search(n))
-  fatal_missing = [] if ignore_missing_vars else missing
-  if mis_shaped or fatal_missing or unknown:
-    raise ValueError(_restore_error(prefix, _model_of(net).name, model_vars, ckpt,
-                                    mis_shaped, fatal_missing, unknown))
-
+  plan = _plan(net, prefix, _as_scopes(exclude_scopes), use_moving_averages)
+  fatal_missing = [] if ignore_missing_vars else plan.missing
+  if plan.mis_shaped or fatal_missing or plan.unknown:
+    raise ValueError(_restore_error(prefix, _model_of(net).name, slim_variables(net),
+                                    checkpoint_variables(prefix), plan.mis_shaped,
+                                    fatal_missing, plan.unknown))
   reader = tf.train.load_checkpoint(prefix)
-  for var, key in assignments:
+  for var, key in plan.assignments:
     var.assign(np.asarray(reader.get_tensor(key), dtype=var.dtype))
-  if missing:
+  if plan.missing:
+    missing = plan.missing
     logging.warning('%d model variables not in %s kept their values: %s', len(missing),
                     prefix, ', '.join(missing[:20]) + (' ...' if len(missing) > 20 else ''))
-  logging.info('Restored %d variables from %s (%d excluded by scope%s).', len(restored),
-               prefix, len(excluded),
-               f', {n_ema} from moving averages' if use_moving_averages else '')
-  return RestoreReport(prefix, restored, excluded, missing, n_ema)
+  logging.info('Restored %d variables from %s (%d excluded by scope%s).', len(plan.restored),
+               prefix, len(plan.excluded),
+               f', {plan.from_moving_averages} from moving averages'
+               if use_moving_averages else '')
+  return RestoreReport(prefix, plan.restored, plan.excluded, plan.missing,
+                       plan.from_moving_averages)
+
+
+def restore_for_inference(network_fn, path: str,
+                          use_moving_averages: bool = False) -> RestoreReport:
+  """Restores a checkpoint into a network used for inference.
+
+  The auxiliary heads the network's spec declares (`InceptionV3/AuxLogits`,
+  NASNet's `aux_N`) are skipped on both sides: they only feed the training
+  loss, and a checkpoint written in training holds them while an inference
+  network is built without them. Step counters and optimizer slots are never
+  model variables.
+
+  Args:
+    network_fn: a `nets_factory.NetworkFn`.
+    path: a checkpoint prefix, a checkpoint file (`.index`, `.data-*`) or a
+      directory.
+    use_moving_averages: restore the exponential moving averages of the
+      weights where the checkpoint has them.
+
+  Raises:
+    ValueError: as `restore_checkpoint`.
+  """
+  prefix = resolve_checkpoint_path(path)
+  names = list(slim_variable_names(network_fn)) + list(checkpoint_variables(prefix))
+  aux = network_fn.spec.head_scopes(names, classifier=False, aux=True)
+  return restore_checkpoint(network_fn, prefix, exclude_scopes=aux,
+                            use_moving_averages=use_moving_averages)
+
+
+def restore_for_fine_tuning(network_fn, path: str, exclude_scopes=None,
+                            ignore_missing_vars: bool = False) -> RestoreReport:
+  """Restores a checkpoint to fine-tune from (slim's --checkpoint_path).
+
+  Args:
+    network_fn: a `nets_factory.NetworkFn`.
+    path: a checkpoint prefix, a checkpoint file or a directory.
+    exclude_scopes: as `restore_checkpoint`. None (not given) leaves out the
+      classifier and auxiliary heads the spec declares when, and only when,
+      they do not fit the checkpoint (another number of classes, an auxiliary
+      head the checkpoint lacks); they keep their initial values and the
+      scopes are logged. Anything else that does not fit raises.
+    ignore_missing_vars: as `restore_checkpoint`.
+
+  Returns:
+    A RestoreReport (`excluded` lists what was left at its initialiser).
+  """
+  prefix = resolve_checkpoint_path(path)
+  if exclude_scopes is None:
+    exclude_scopes = []
+    plan = _plan(network_fn, prefix, (), use_moving_averages=False)
+    problems = [n for n in plan.problems
+                if not (ignore_missing_vars and n in plan.missing)]
+    heads = network_fn.spec.head_scopes(problems)
+    if problems and all(_excluded(n, heads) for n in problems):
+      exclude_scopes = heads
+      logging.info('Not restoring %s: %s; left at their initial values (pass '
+                   '--checkpoint_exclude_scopes to choose the scopes yourself).',
+                   ', '.join(heads), _head_mismatch(plan, heads))
+  return restore_checkpoint(network_fn, prefix, exclude_scopes=exclude_scopes,
+                            ignore_missing_vars=ignore_missing_vars)
+
+
+def _head_mismatch(plan: _Plan, heads: Sequence[str]) -> str:
+  """Why the heads do not fit, in a few words."""
+  for name, ckpt_shape, model_shape in plan.mis_shaped:
+    if _excluded(name, heads) and name.endswith(('weights', 'biases')):
+      return (f'{ckpt_shape[-1]} classes in the checkpoint, {model_shape[-1]} in the model')
+  if any(_excluded(n, heads) for n in plan.missing):
+    return 'not in the checkpoint'
+  return 'not in the model'
+
+
+def _input_channels_mismatch(mis_shaped):
+  """(name, checkpoint channels, model channels) of a first-layer kernel that differs
+  only in its 1- vs 3-channel input, else None."""
+  for name, ckpt_shape, model_shape in mis_shaped:
+    if (len(ckpt_shape) == 4 and len(model_shape) == 4
+        and {ckpt_shape[2], model_shape[2]} == {1, 3}
+        and ckpt_shape[:2] == model_shape[:2] and ckpt_shape[3] == model_shape[3]):
+      return name, ckpt_shape[2], model_shape[2]
+  return None
 
 
 def _restore_error(prefix, model_name, model_vars, ckpt, mis_shaped, missing, unknown) -> str:
@@ -267,6 +381,14 @@ def _restore_error(prefix, model_name, model_vars, ckpt, mis_shaped, missing, un
     lines.append(f"  it holds variables under {', '.join(sorted(ckpt_roots))}, the model's are "
                  f"under {', '.join(sorted(model_roots))}: is it a checkpoint of another "
                  'network (check --model_name)?')
+  channels = _input_channels_mismatch(mis_shaped)
+  if channels:
+    name, ckpt_channels, model_channels = channels
+    lines.append(f'  {name} takes {ckpt_channels}-channel images in the checkpoint and '
+                 f'{model_channels}-channel images in the model: build the model for '
+                 f'{ckpt_channels}-channel input (use_grayscale / --use_grayscale '
+                 f"{'off' if ckpt_channels == 3 else 'on'}), or exclude "
+                 f"{name.rsplit('/', 1)[0]} to train the first layer from scratch.")
   if mis_shaped:
     lines.append(f'  {len(mis_shaped)} variable(s) with another shape (checkpoint vs model):')
     lines += [f'    {n}: {_format_shape(c)} vs {_format_shape(m)}' for n, c, m in mis_shaped]

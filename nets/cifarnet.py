@@ -70,7 +70,7 @@ def _dense(x, units, scope, hp, *, stddev, bias, activation_fn, regularize=True)
 
 
 @register_network('cifarnet', default_image_size=32, hparams=CIFARNET_HPARAMS, num_classes=10,
-                  preprocessing='cifarnet')
+                  preprocessing='cifarnet', classifier_scopes=('*/logits',), aux_scopes=())
 def cifarnet(images, num_classes: int = 10, is_training: Optional[bool] = False,
              dropout_keep_prob: float = 0.5, prediction_fn: Optional[Callable] = None,
              scope: str = 'CifarNet', hparams: Optional[ConvHParams] = None) -> Tuple:

@@ -224,7 +224,8 @@ def inception_resnet_v2(inputs, num_classes: int = 1001, is_training: Optional[b
     aux = avg_pool2d(end_points['PreAuxLogits'], 5, f'{s}/Conv2d_1a_3x3', stride=3,
                      padding='VALID')
     aux = conv2d(aux, 128, 1, f'{s}/Conv2d_1b_1x1', hp)
-    aux = conv2d(aux, 768, _spatial_kernel(aux), f'{s}/Conv2d_2a_5x5', hp, padding='VALID')
+    aux = conv2d(aux, 768, _spatial_kernel(aux), f'{s}/Conv2d_2a_5x5', hp, padding='VALID',
+                 reduced_from=layers.WHOLE_MAP)
     aux = layers.flatten(aux, f'{s}/Flatten')
     end_points['AuxLogits'] = layers.fully_connected(aux, num_classes, f'{s}/Logits', hp)
 
@@ -234,7 +235,7 @@ def inception_resnet_v2(inputs, num_classes: int = 1001, is_training: Optional[b
     net = layers.global_pool(net, f'{s}/global_pool')
   else:
     net = avg_pool2d(net, layers.static_spatial_shape(net), f'{s}/AvgPool_1a_8x8',
-                     padding='VALID')
+                     padding='VALID', reduced_from=layers.WHOLE_MAP)
   end_points['global_pool'] = net
   if not num_classes:
     return net, end_points

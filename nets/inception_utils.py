@@ -52,7 +52,7 @@ def conv_logits(net, end_points: dict, scope: str, hp: ConvHParams, *, num_class
   else:
     kernel = layers.reduced_kernel_size_for_small_input(net, (pool_size, pool_size))
     net = layers.avg_pool2d(net, kernel, f'{s}/AvgPool_1a_{kernel[0]}x{kernel[1]}', stride=2,
-                            padding='VALID')
+                            padding='VALID', reduced_from=pool_size)
     end_points['AvgPool_1a'] = net
   if not num_classes:
     return net, end_points

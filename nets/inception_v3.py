@@ -185,7 +185,7 @@ def _aux_logits(net, num_classes, scope, depth, hp, spatial_squeeze):
   aux = conv2d(aux, depth(128), 1, f'{scope}/Conv2d_1b_1x1', hp)
   kernel = layers.reduced_kernel_size_for_small_input(aux, (5, 5))
   aux = conv2d(aux, depth(768), kernel, f'{scope}/Conv2d_2a_{kernel[0]}x{kernel[1]}', hp,
-               padding='VALID', kernel_initializer=_truncated_normal(0.01))
+               padding='VALID', kernel_initializer=_truncated_normal(0.01), reduced_from=5)
   aux = conv2d(aux, num_classes, 1, f'{scope}/Conv2d_2b_1x1', hp, normalize=False,
                activation_fn=None, kernel_initializer=_truncated_normal(0.001))
   if spatial_squeeze:

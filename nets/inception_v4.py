@@ -182,7 +182,8 @@ def _aux_logits(net, num_classes, scope, hp):
   # 17 x 17 x 1024 -> 5 x 5 x 768 -> num_classes
   aux = avg_pool2d(net, 5, f'{scope}/AvgPool_1a_5x5', stride=3, padding='VALID')
   aux = conv2d(aux, 128, 1, f'{scope}/Conv2d_1b_1x1', hp)
-  aux = conv2d(aux, 768, _spatial_kernel(aux), f'{scope}/Conv2d_2a', hp, padding='VALID')
+  aux = conv2d(aux, 768, _spatial_kernel(aux), f'{scope}/Conv2d_2a', hp, padding='VALID',
+               reduced_from=layers.WHOLE_MAP)
   aux = layers.flatten(aux, f'{scope}/Flatten')
   return layers.fully_connected(aux, num_classes, f'{scope}/Aux_logits', hp)
 
@@ -231,7 +232,7 @@ def inception_v4(inputs, num_classes: int = 1001, is_training: Optional[bool] = 
     net = layers.global_pool(net, f'{s}/global_pool')
   else:
     net = avg_pool2d(net, layers.static_spatial_shape(net), f'{s}/AvgPool_1a',
-                     padding='VALID')
+                     padding='VALID', reduced_from=layers.WHOLE_MAP)
   end_points['global_pool'] = net
   if not num_classes:
     return net, end_points

@@ -162,7 +162,8 @@ _DEFAULT = object()
 def conv2d(x, filters: int, kernel_size: IntPair, scope: str, hp: ConvHParams, *,
            stride: IntPair = 1, padding: str = 'SAME', rate: IntPair = 1,
            normalize: Optional[bool] = None, activation_fn=_DEFAULT,
-           kernel_initializer=None, bias_initializer=None, output_scale: float = 1.0):
+           kernel_initializer=None, bias_initializer=None, output_scale: float = 1.0,
+           reduced_from: Optional[IntPair] = None):
   """slim.conv2d: convolution, then batch norm (or a bias), then activation.
 
   Args:
@@ -179,6 +180,8 @@ def conv2d(x, filters: int, kernel_size: IntPair, scope: str, hp: ConvHParams, *
     kernel_initializer: defaults to slim's variance-scaling (He) initializer.
     bias_initializer: of the bias (without batch norm); zeros by default.
     output_scale: multiplies the convolution's output (see `ScaledConv2D`).
+    reduced_from: how the builder chose the kernel from the input size (see
+      `mark_reduced_kernel`), so that `spatial_failure` can replay it.
 
   Returns:
     The output tensor.
@@ -188,12 +191,14 @@ def conv2d(x, filters: int, kernel_size: IntPair, scope: str, hp: ConvHParams, *
   conv_class, extra = keras.layers.Conv2D, {}
   if output_scale != 1.0:
     conv_class, extra = ScaledConv2D, {'output_scale': output_scale}
-  x = conv_class(
+  layer = conv_class(
       filters, _pair(kernel_size), strides=_pair(stride), padding=_padding(padding),
       dilation_rate=_pair(rate), use_bias=not normalize,
       kernel_initializer=kernel_initializer or keras.initializers.HeNormal(),
       bias_initializer=bias_initializer or keras.initializers.Zeros(),
-      kernel_regularizer=hp.regularizer(), name=layer_name(scope), **extra)(x)
+      kernel_regularizer=hp.regularizer(), name=layer_name(scope), **extra)
+  mark_reduced_kernel(layer, reduced_from)
+  x = layer(x)
   if normalize:
     x = batch_norm(x, f'{scope}/BatchNorm', hp)
   return activation(x, scope, activation_fn)
@@ -290,10 +295,31 @@ def max_pool2d(x, kernel_size: IntPair, scope: str, *, stride: IntPair = 2,
 
 
 def avg_pool2d(x, kernel_size: IntPair, scope: str, *, stride: IntPair = 2,
-               padding: str = 'VALID'):
-  """slim.avg_pool2d; with 'SAME' padding the border windows average only real pixels."""
-  return keras.layers.AveragePooling2D(_pair(kernel_size), strides=_pair(stride),
-                                       padding=_padding(padding), name=layer_name(scope))(x)
+               padding: str = 'VALID', reduced_from: Optional[IntPair] = None):
+  """slim.avg_pool2d; with 'SAME' padding the border windows average only real pixels.
+
+  `reduced_from`: as `conv2d`'s.
+  """
+  layer = keras.layers.AveragePooling2D(_pair(kernel_size), strides=_pair(stride),
+                                        padding=_padding(padding), name=layer_name(scope))
+  mark_reduced_kernel(layer, reduced_from)
+  return layer(x)
+
+
+WHOLE_MAP = 'whole_map'  # `reduced_from` of a kernel that covers its whole input.
+
+
+def mark_reduced_kernel(layer, reduced_from: Union[IntPair, str, None]) -> None:
+  """Records on `layer` how the builder chose its kernel from the input size.
+
+  Args:
+    layer: a convolution or pooling layer.
+    reduced_from: the kernel that `reduced_kernel_size_for_small_input`
+      shrank, or `WHOLE_MAP` for a kernel set to the input's spatial size;
+      None: a fixed kernel. `spatial_failure` replays the rule.
+  """
+  if reduced_from is not None:
+    layer.reduced_from = reduced_from if reduced_from == WHOLE_MAP else _pair(reduced_from)
 
 
 def global_pool(x, scope: str):
@@ -328,6 +354,67 @@ def reduced_kernel_size_for_small_input(x, kernel_size: Sequence[int]) -> Tuple[
   if h is None or w is None:
     return tuple(kernel_size)
   return (min(h, kernel_size[0]), min(w, kernel_size[1]))
+
+
+def _window_output(size: int, kernel: int, stride: int, padding: str, rate: int = 1
+                   ) -> int:
+  """Output length of a convolution / pooling window along one axis (<= 0: none)."""
+  if padding == 'same':
+    return -(-size // stride)
+  return (size - (kernel - 1) * rate - 1) // stride + 1
+
+
+def spatial_failure(model: keras.Model, size: int) -> Optional[str]:
+  """Whether the net built as `model` would build for `size` x `size` inputs.
+
+  Replays the spatial sizes of the model's layers at another input size,
+  applying slim's rule for kernels reduced on small inputs (layers marked with
+  `reduced_from`), without building anything.
+
+  Returns:
+    None if every layer gets a non-empty input and merged branches agree,
+    else the slim scope of the first layer that does not.
+  """
+  sizes = {}
+  for layer in model.operations:
+    node = layer._inbound_nodes[0]  # pylint: disable=protected-access
+    inputs = [sizes.get(id(t), size) for t in node.input_tensors]
+    if isinstance(layer, keras.layers.InputLayer):
+      out = size
+    elif any(h is None for h in inputs):  # Past a Flatten / Dense: no spatial axes.
+      out = None
+    elif isinstance(layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D,
+                            keras.layers.SeparableConv2D, keras.layers.MaxPooling2D,
+                            keras.layers.AveragePooling2D)):
+      kernel = getattr(layer, 'kernel_size', None) or layer.pool_size
+      kernel = kernel[0]
+      reduced_from = getattr(layer, 'reduced_from', None)
+      if reduced_from == WHOLE_MAP:
+        kernel = inputs[0]
+      elif reduced_from:
+        kernel = min(reduced_from[0], inputs[0])
+      rate = getattr(layer, 'dilation_rate', (1, 1))[0]
+      out = _window_output(inputs[0], kernel, layer.strides[0], layer.padding, rate)
+    elif isinstance(layer, keras.layers.ZeroPadding2D):
+      out = inputs[0] + sum(layer.padding[0])
+    elif isinstance(layer, keras.layers.Cropping2D):
+      out = inputs[0] - sum(layer.cropping[0])
+    elif isinstance(layer, keras.layers.GlobalAveragePooling2D):
+      out = 1 if layer.keepdims else None
+    elif isinstance(layer, (keras.layers.Flatten, keras.layers.Dense)):
+      out = None
+    elif len(inputs) > 1:  # Concatenate, Add, Multiply: equal (or broadcast 1) sizes.
+      out = max(inputs)
+      if any(h not in (1, out) for h in inputs) or (
+          isinstance(layer, keras.layers.Concatenate) and len(set(inputs)) > 1):
+        return scope_name(layer.name)
+    else:
+      out = inputs[0]
+    if out is not None and out < 1:
+      return scope_name(layer.name)
+    for t in node.output_tensors:
+      sizes[id(t)] = out
+  return None
 
 
 @keras.saving.register_keras_serializable(package='slimvision')

@@ -27,7 +27,8 @@ def _init():
 
 
 @register_network('lenet', default_image_size=28, hparams=LENET_HPARAMS, num_classes=10,
-                  input_channels=1, preprocessing='lenet')
+                  input_channels=1, preprocessing='lenet', classifier_scopes=('*/fc4',),
+                  aux_scopes=())
 def lenet(images, num_classes: int = 10, is_training: Optional[bool] = False,
           dropout_keep_prob: float = 0.5, prediction_fn: Optional[Callable] = None,
           scope: str = 'LeNet', hparams: Optional[ConvHParams] = None) -> Tuple:

@@ -212,7 +212,8 @@ def mobilenet_v1(inputs, num_classes: int = 1000, dropout_keep_prob: float = 0.9
     end_points['global_pool'] = net
   else:
     kernel = layers.reduced_kernel_size_for_small_input(net, (7, 7))
-    net = avg_pool2d(net, kernel, f'{s}/AvgPool_1a', stride=2, padding='VALID')
+    net = avg_pool2d(net, kernel, f'{s}/AvgPool_1a', stride=2, padding='VALID',
+                     reduced_from=7)
     end_points['AvgPool_1a'] = net
   if not num_classes:
     return net, end_points

@@ -291,7 +291,8 @@ def mobilenet_v2_base(inputs, conv_defs=None, depth_multiplier: float = 1.0,
       h, w = layers.static_spatial_shape(net)
       kernel = (h, h) if h is not None and h == w else (conv_def.default_size,) * 2
       net = layers.avg_pool2d(net, kernel, unique('AvgPool2D'), stride=layer_stride,
-                              padding='VALID')
+                              padding='VALID',
+                              reduced_from=layers.WHOLE_MAP if kernel == (h, w) else None)
     else:
       raise ValueError(f'Unknown layer type {type(conv_def).__name__} for {end_point}; '
                        'expected Conv, ExpandedConv or ReduceTo1x1.')

@@ -164,6 +164,7 @@ def _build(images, num_classes: int, is_training: Optional[bool], config, hparam
 
 
 @register_network('nasnet_cifar', default_image_size=32, hparams=NASNET_CIFAR_HPARAMS,
+                  classifier_scopes=('final_layer',), aux_scopes=('aux_*',),
                   num_classes=10, preprocessing='cifarnet')
 def build_nasnet_cifar(images, num_classes: int, is_training: Optional[bool] = True,
                        config: Optional[NasNetConfig] = None, current_step=None, *,
@@ -194,6 +195,7 @@ build_nasnet_cifar.default_image_size = 32
 
 
 @register_network('nasnet_mobile', default_image_size=224, hparams=NASNET_MOBILE_HPARAMS,
+                  classifier_scopes=('final_layer',), aux_scopes=('aux_*',),
                   checkpoint_url=_URL.format('nasnet-a_mobile_04_10_2017'), top1=74.0,
                   top5=91.6)
 def build_nasnet_mobile(images, num_classes: int, is_training: Optional[bool] = True,
@@ -227,6 +229,7 @@ build_nasnet_mobile.default_image_size = 224
 
 
 @register_network('nasnet_large', default_image_size=331, hparams=NASNET_LARGE_HPARAMS,
+                  classifier_scopes=('final_layer',), aux_scopes=('aux_*',),
                   checkpoint_url=_URL.format('nasnet-a_large_04_10_2017'), top1=82.7,
                   top5=96.2)
 def build_nasnet_large(images, num_classes: int, is_training: Optional[bool] = True,

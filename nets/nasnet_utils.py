@@ -107,12 +107,17 @@ def _training_kwargs(hp: ConvHParams) -> dict:
 
 
 def conv2d(x, filters: int, kernel_size, scope: str, hp: ConvHParams, *, stride: int = 1,
-           padding: str = 'SAME'):
-  """slim.conv2d under the NASNet arg scope: weights only (no bias, norm or activation)."""
-  return keras.layers.Conv2D(
+           padding: str = 'SAME', reduced_from=None):
+  """slim.conv2d under the NASNet arg scope: weights only (no bias, norm or activation).
+
+  `reduced_from`: as `layers.conv2d`'s.
+  """
+  layer = keras.layers.Conv2D(
       filters, kernel_size, strides=stride, padding=padding.lower(), use_bias=False,
       kernel_initializer=_initializer(), kernel_regularizer=hp.regularizer(),
-      name=layers.layer_name(scope))(x)
+      name=layers.layer_name(scope))
+  layers.mark_reduced_kernel(layer, reduced_from)
+  return layer(x)
 
 
 def separable_conv2d(x, filters: int, kernel_size: int, scope: str, hp: ConvHParams, *,
@@ -488,7 +493,8 @@ def build_aux_head(net, end_points: Dict[str, Any], num_classes: int, config,
   if None in kernel:
     raise ValueError('The auxiliary head needs a static input size; build the model for a '
                      'fixed image size or pass create_aux_logits=False.')
-  aux = conv2d(aux, 768, kernel, f'{s}/Conv', hp, padding='VALID')
+  aux = conv2d(aux, 768, kernel, f'{s}/Conv', hp, padding='VALID',
+               reduced_from=layers.WHOLE_MAP)
   aux = layers.batch_norm(aux, f'{s}/aux_bn1', hp)
   aux = _relu(aux, f'{s}/aux_bn1', bounded)
   aux = layers.flatten(aux, f'{s}/Flatten')

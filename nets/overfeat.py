@@ -36,7 +36,8 @@ _POOLED = {'conv1': 'pool1', 'conv2': 'pool2', 'conv5': 'pool5'}
 
 
 @register_network('overfeat', default_image_size=231, hparams=OVERFEAT_HPARAMS,
-                  num_classes=1000, preprocessing='vgg')
+                  num_classes=1000, preprocessing='vgg', predictions=None,
+                  classifier_scopes=('*/fc8',), aux_scopes=())
 def overfeat(inputs, num_classes: int = 1000, is_training: Optional[bool] = True,
              dropout_keep_prob: float = 0.5, spatial_squeeze: bool = True,
              scope: str = 'overfeat', global_pool: bool = False,

@@ -121,6 +121,7 @@ def _build(images, num_classes: int, is_training: Optional[bool], config, hparam
 
 
 @register_network('pnasnet_large', default_image_size=331, hparams=PNASNET_LARGE_HPARAMS,
+                  classifier_scopes=('final_layer',), aux_scopes=('aux_*',),
                   checkpoint_url=_URL.format('pnasnet-5_large_2017_12_13'), top1=82.9,
                   top5=96.2)
 def build_pnasnet_large(images, num_classes: int, is_training: Optional[bool] = True,
@@ -155,6 +156,7 @@ build_pnasnet_large.default_image_size = 331
 
 
 @register_network('pnasnet_mobile', default_image_size=224, hparams=PNASNET_MOBILE_HPARAMS,
+                  classifier_scopes=('final_layer',), aux_scopes=('aux_*',),
                   checkpoint_url=_URL.format('pnasnet-5_mobile_2017_12_13'), top1=74.2,
                   top5=91.9)
 def build_pnasnet_mobile(images, num_classes: int, is_training: Optional[bool] = True,

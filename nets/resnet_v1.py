@@ -138,7 +138,8 @@ def _make_builder(depth: int):
   name = f'resnet_v1_{depth}'
 
   @register_network(name, default_image_size=224, hparams=RESNET_HPARAMS, num_classes=1000,
-                    preprocessing='vgg', checkpoint_url=url, top1=top1, top5=top5)
+                    preprocessing='vgg', checkpoint_url=url, top1=top1, top5=top5,
+                    predictions='predictions', classifier_scopes=('*/logits',), aux_scopes=())
   def builder(inputs, num_classes: Optional[int] = None, is_training: Optional[bool] = True,
               global_pool: bool = True, output_stride: Optional[int] = None,
               spatial_squeeze: bool = True, store_non_strided_activations: bool = False,

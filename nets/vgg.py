@@ -154,7 +154,8 @@ def _vgg(inputs, repeats, num_classes, is_training, dropout_keep_prob, spatial_s
 
 
 @register_network('vgg_a', default_image_size=224, hparams=VGG_HPARAMS, num_classes=1000,
-                  preprocessing='vgg')
+                  preprocessing='vgg', predictions=None,
+                  classifier_scopes=('*/fc8',), aux_scopes=())
 def vgg_a(inputs, num_classes: int = 1000, is_training: Optional[bool] = True,
           dropout_keep_prob: float = 0.5, spatial_squeeze: bool = True,
           scope: str = 'vgg_a', fc_conv_padding: str = 'VALID', global_pool: bool = False,
@@ -183,7 +184,8 @@ def vgg_a(inputs, num_classes: int = 1000, is_training: Optional[bool] = True,
 
 
 @register_network('vgg_16', default_image_size=224, hparams=VGG_HPARAMS, num_classes=1000,
-                  preprocessing='vgg', checkpoint_url=CHECKPOINT_URLS['vgg_16'],
+                  preprocessing='vgg', predictions=None,
+                  classifier_scopes=('*/fc8',), aux_scopes=(), checkpoint_url=CHECKPOINT_URLS['vgg_16'],
                   top1=71.5, top5=89.8)
 def vgg_16(inputs, num_classes: int = 1000, is_training: Optional[bool] = True,
            dropout_keep_prob: float = 0.5, spatial_squeeze: bool = True,
@@ -195,7 +197,8 @@ def vgg_16(inputs, num_classes: int = 1000, is_training: Optional[bool] = True,
 
 
 @register_network('vgg_19', default_image_size=224, hparams=VGG_HPARAMS, num_classes=1000,
-                  preprocessing='vgg', checkpoint_url=CHECKPOINT_URLS['vgg_19'],
+                  preprocessing='vgg', predictions=None,
+                  classifier_scopes=('*/fc8',), aux_scopes=(), checkpoint_url=CHECKPOINT_URLS['vgg_19'],
                   top1=71.1, top5=89.8)
 def vgg_19(inputs, num_classes: int = 1000, is_training: Optional[bool] = True,
            dropout_keep_prob: float = 0.5, spatial_squeeze: bool = True,

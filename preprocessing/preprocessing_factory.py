@@ -3,17 +3,23 @@
     fn = preprocessing_factory.get_preprocessing('inception_v3', is_training=False)
     image = fn(image_uint8, 299, 299)            # float32 [299, 299, 3] in [-1, 1]
 
-Every slim network maps to the preprocessing its released checkpoint was
-trained with: inception_*, mobilenet_*, nasnet_*, pnasnet_* -> inception;
-resnet_v1_*, vgg_* -> vgg; cifarnet -> cifarnet; lenet -> lenet. resnet_v2_*
-maps to inception: slim's factory table listed vgg for them, but its released
-ResNet V2 checkpoints were trained (and are documented) with Inception
-preprocessing at 299, which is what reproduces their accuracy.
+A preprocessing is named by its family ('inception', 'vgg', 'cifarnet',
+'lenet') or by a registered network, whose `NetworkSpec.preprocessing` (the
+preprocessing its released checkpoint was trained with) is the one place that
+maps nets to preprocessing.
+
+Channels: the returned function takes 1- or 3-channel images and returns
+`output_channels` of them. A grey image given to a 3-channel net is replicated
+to RGB first (the inception and vgg paths need colour: hue / saturation
+distortion, per-channel means); a colour image given to a 1-channel net (LeNet,
+or slim's --use_grayscale) is converted at the end, as slim did.
 """
 
 import difflib
-import fnmatch
-from typing import Callable, List
+from typing import Callable, List, Optional
+
+from absl import logging
+import tensorflow as tf
 
 from . import cifarnet_preprocessing
 from . import inception_preprocessing
@@ -26,80 +32,88 @@ PREPROCESSING_MODULES = {
     'lenet': lenet_preprocessing,
     'vgg': vgg_preprocessing,
 }
-
-# Explicit names first (slim's table and the nets registered in slim), then
-# families by pattern.
-_NAMES = {
-    'cifarnet': 'cifarnet', 'lenet': 'lenet', 'inception': 'inception', 'vgg': 'vgg',
-    'inception_v1': 'inception', 'inception_v2': 'inception', 'inception_v3': 'inception',
-    'inception_v4': 'inception', 'inception_resnet_v2': 'inception',
-    'mobilenet_v1': 'inception', 'mobilenet_v1_075': 'inception',
-    'mobilenet_v1_050': 'inception', 'mobilenet_v1_025': 'inception',
-    'mobilenet_v2': 'inception', 'mobilenet_v2_035': 'inception', 'mobilenet_v2_140': 'inception',
-    'mobilenet_v3_small': 'inception', 'mobilenet_v3_large': 'inception',
-    'mobilenet_v3_small_minimalistic': 'inception', 'mobilenet_v3_large_minimalistic': 'inception',
-    'mobilenet_edgetpu': 'inception', 'mobilenet_edgetpu_075': 'inception',
-    'nasnet_cifar': 'cifarnet', 'nasnet_mobile': 'inception', 'nasnet_large': 'inception',
-    'pnasnet_mobile': 'inception', 'pnasnet_large': 'inception',
-    'resnet_v1_50': 'vgg', 'resnet_v1_101': 'vgg', 'resnet_v1_152': 'vgg', 'resnet_v1_200': 'vgg',
-    'resnet_v2_50': 'inception', 'resnet_v2_101': 'inception', 'resnet_v2_152': 'inception',
-    'resnet_v2_200': 'inception',
-    'vgg_a': 'vgg', 'vgg_16': 'vgg', 'vgg_19': 'vgg',
-    'alexnet_v2': 'vgg', 'overfeat': 'vgg',
-}
-_PATTERNS = (
-    ('inception_*', 'inception'), ('mobilenet_*', 'inception'), ('nasnet_*', 'inception'),
-    ('pnasnet_*', 'inception'), ('resnet_v2_*', 'inception'), ('resnet_v1_*', 'vgg'),
-    ('vgg_*', 'vgg'),
-)
+# Families whose operations need three channels (colour distortion, RGB means).
+_NEEDS_RGB = frozenset({'inception', 'vgg'})
 
 
 def list_preprocessing_names() -> List[str]:
-  return sorted(_NAMES)
+  """The preprocessing families; any registered network name is accepted too."""
+  return sorted(PREPROCESSING_MODULES)
 
 
 def preprocessing_name_for(name: str) -> str:
-  """'inception', 'vgg', 'cifarnet' or 'lenet' for a net or preprocessing name.
+  """'inception', 'vgg', 'cifarnet' or 'lenet' for a preprocessing or network name.
 
   Raises:
     ValueError: naming close matches, for an unknown name.
   """
-  if name in _NAMES:
-    return _NAMES[name]
-  for pattern, family in _PATTERNS:
-    if fnmatch.fnmatch(str(name), pattern):
-      return family
-  close = difflib.get_close_matches(str(name), list(_NAMES), n=3, cutoff=0.5)
+  if name in PREPROCESSING_MODULES:
+    return name
+  from ..nets import nets_factory  # pylint: disable=g-import-not-at-top
+  if name in nets_factory.list_networks():
+    return nets_factory.get_spec(name).preprocessing
+  known = list_preprocessing_names() + nets_factory.list_networks()
+  close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.5)
   hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ''
   raise ValueError(f'Unknown preprocessing name {name!r}.{hint} Known: '
-                   f"{', '.join(list_preprocessing_names())} (and inception_*, mobilenet_*, "
-                   'nasnet_*, pnasnet_*, resnet_v1_*, resnet_v2_*, vgg_*).')
+                   f"{', '.join(list_preprocessing_names())}, or a network name "
+                   '(its registered preprocessing).')
 
 
-def get_preprocessing(name: str, is_training: bool = False,
-                      use_grayscale: bool = False) -> Callable:
+def adapt_channels(image: tf.Tensor, family: str, output_channels: int) -> tf.Tensor:
+  """Replicates a grey image to RGB where the family or the net needs colour.
+
+  Raises:
+    ValueError: for images that are neither 1- nor 3-channel, or an output
+      channel count other than 1 or 3.
+  """
+  channels = image.shape[-1]
+  if output_channels not in (1, 3) or channels not in (1, 3):
+    raise ValueError(f'Preprocessing {family!r} takes 1- or 3-channel images and makes 1- or '
+                     f'3-channel ones. Received: a {channels}-channel image for a '
+                     f'{output_channels}-channel net. Convert the dataset to grey or RGB '
+                     'images, or build the net for its channels.')
+  if channels == 1 and (output_channels == 3 or family in _NEEDS_RGB):
+    logging.log_first_n(logging.INFO, 'One-channel images are replicated to RGB for %s '
+                        'preprocessing and a %d-channel net.', 1, family, output_channels)
+    image = tf.image.grayscale_to_rgb(image)
+  return image
+
+
+def get_preprocessing(name: str, is_training: bool = False, use_grayscale: bool = False,
+                      output_channels: Optional[int] = None) -> Callable:
   """slim's `get_preprocessing`.
 
   Args:
     name: a network name ('inception_v3', 'resnet_v1_50', ...) or a
       preprocessing name ('inception', 'vgg', 'cifarnet', 'lenet').
     is_training: the random train path, or the deterministic eval path.
-    use_grayscale: convert images to one channel.
+    use_grayscale: return one-channel images (slim's flag); same as
+      `output_channels=1`.
+    output_channels: channels of the returned images (the net's input
+      channels), 1 or 3. None keeps the input's channels (1 with use_grayscale).
 
   Returns:
-    `fn(image_uint8, output_height, output_width, **kwargs) -> float32 image`;
-    kwargs go to the module's `preprocess_image` (e.g. inception's `bbox`,
-    `fast_mode`, `crop_image`).
+    `fn(image_uint8 [H, W, 1 or 3], output_height, output_width, **kwargs) ->
+    float32 [output_height, output_width, channels]`; kwargs go to the module's
+    `preprocess_image` (e.g. inception's `bbox`, `fast_mode`, `crop_image`).
 
   Raises:
     ValueError: for an unknown name.
   """
-  module = PREPROCESSING_MODULES[preprocessing_name_for(name)]
+  family = preprocessing_name_for(name)
+  module = PREPROCESSING_MODULES[family]
+  wanted = 1 if use_grayscale else output_channels
 
   def preprocessing_fn(image, output_height, output_width, **kwargs):
+    image = tf.convert_to_tensor(image)
+    channels = image.shape[-1]
+    target = channels if wanted is None else wanted
+    if channels is not None and target is not None:
+      image = adapt_channels(image, family, target)
+    grey = target == 1 and image.shape[-1] != 1
     return module.preprocess_image(image, output_height, output_width,
-                                   is_training=is_training, use_grayscale=use_grayscale,
-                                   **kwargs)
+                                   is_training=is_training, use_grayscale=grey, **kwargs)
 
-  preprocessing_fn.preprocessing_name = preprocessing_name_for(name)
+  preprocessing_fn.preprocessing_name = family
   return preprocessing_fn
