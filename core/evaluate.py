@@ -314,7 +314,8 @@ class Evaluator:
     """Loads a checkpoint (EMA weights with moving_average_decay); returns its prefix."""
     report = checkpoints.restore_for_inference(
         self.network_fn, checkpoint_path,
-        use_moving_averages=self.config.moving_average_decay is not None)
+        use_moving_averages=self.config.moving_average_decay is not None,
+        command=checkpoints.EVAL)
     if self.config.moving_average_decay is not None and not report.from_moving_averages:
       logging.warning('moving_average_decay is set but %s holds no moving averages; '
                       'evaluated the raw weights.', report.checkpoint)

@@ -118,7 +118,8 @@ def build_network(config: ExportConfig) -> nets_factory.NetworkFn:
       **spec.inference_kwargs(config.network_kwargs))
   if config.checkpoint_path:
     checkpoints.restore_for_inference(fn, config.checkpoint_path,
-                                      use_moving_averages=config.use_moving_averages)
+                                      use_moving_averages=config.use_moving_averages,
+                                      command=checkpoints.EXPORT)
   else:
     logging.warning('No checkpoint_path: exporting %s with freshly initialised weights.',
                     config.model_name)

@@ -160,7 +160,8 @@ def classify(image_paths: Sequence[str], model_name: str = 'inception_v3',
                                    input_channels=1 if use_grayscale else None,
                                    **spec.inference_kwargs())
   if checkpoint_path:
-    checkpoints.restore_for_inference(fn, checkpoint_path, use_moving_averages=moving_average)
+    checkpoints.restore_for_inference(fn, checkpoint_path, use_moving_averages=moving_average,
+                                      command=checkpoints.CLASSIFY)
   preprocess = preprocessing_factory.get_preprocessing(
       preprocessing_name or model_name, is_training=False, output_channels=fn.input_channels)
   size = fn.image_size

@@ -463,7 +463,7 @@ def _initialise(config: TrainConfig, net, checkpoint, ema, averaged) -> str:
                  "the net's classifier heads where they do not fit")
     checkpoints.restore_for_fine_tuning(
         net, config.checkpoint_path, exclude_scopes=config.exclude_scopes if given else None,
-        ignore_missing_vars=config.ignore_missing_vars)
+        ignore_missing_vars=config.ignore_missing_vars, command=checkpoints.TRAIN)
     for name, shadow in (ema or {}).items():
       shadow.assign(averaged[name].read_value())
     return 'checkpoint_path'

@@ -247,7 +247,8 @@ def _plan(net, prefix: str, scopes: Sequence[str], use_moving_averages: bool) ->
 
 
 def restore_checkpoint(net, path: str, exclude_scopes=(), ignore_missing_vars: bool = False,
-                       use_moving_averages: bool = False) -> RestoreReport:
+                       use_moving_averages: bool = False,
+                       command: Optional[str] = None) -> RestoreReport:
   """Loads a slim-named checkpoint into the model, checking every name.
 
   Args:
@@ -262,13 +263,16 @@ def restore_checkpoint(net, path: str, exclude_scopes=(), ignore_missing_vars: b
       their current values (logged) instead of failing.
     use_moving_averages: restore `<name>/ExponentialMovingAverage` where the
       checkpoint has it (slim's --moving_average_decay at evaluation).
+    command: the command restoring (`TRAIN`, `EVAL`, `EXPORT`, `CLASSIFY`), whose
+      flags the error's advice names; None: the library's arguments.
 
   Returns:
     A RestoreReport.
 
   Raises:
-    ValueError: listing every mis-shaped, missing and unknown name, with the
-      `exclude_scopes` that would leave them out.
+    ValueError: naming the cause where it is known (another number of classes,
+      1000 vs 1001 labels, grey vs colour input, another network), then every
+      mis-shaped, missing and unknown name, with the fix in the command's flags.
   """
   prefix = resolve_checkpoint_path(path)
   plan = _plan(net, prefix, _as_scopes(exclude_scopes), use_moving_averages)
@@ -276,7 +280,8 @@ def restore_checkpoint(net, path: str, exclude_scopes=(), ignore_missing_vars: b
   if plan.mis_shaped or fatal_missing or plan.unknown:
     raise ValueError(_restore_error(prefix, _model_of(net).name, slim_variables(net),
                                     checkpoint_variables(prefix), plan.mis_shaped,
-                                    fatal_missing, plan.unknown))
+                                    fatal_missing, plan.unknown,
+                                    getattr(net, 'spec', None), command))
   reader = tf.train.load_checkpoint(prefix)
   for var, key in plan.assignments:
     var.assign(np.asarray(reader.get_tensor(key), dtype=var.dtype))
@@ -292,8 +297,8 @@ def restore_checkpoint(net, path: str, exclude_scopes=(), ignore_missing_vars: b
                        plan.from_moving_averages)
 
 
-def restore_for_inference(network_fn, path: str,
-                          use_moving_averages: bool = False) -> RestoreReport:
+def restore_for_inference(network_fn, path: str, use_moving_averages: bool = False,
+                          command: Optional[str] = None) -> RestoreReport:
   """Restores a checkpoint into a network used for inference.
 
   The auxiliary heads the network's spec declares (`InceptionV3/AuxLogits`,
@@ -308,6 +313,7 @@ def restore_for_inference(network_fn, path: str,
       directory.
     use_moving_averages: restore the exponential moving averages of the
       weights where the checkpoint has them.
+    command: as `restore_checkpoint`'s.
 
   Raises:
     ValueError: as `restore_checkpoint`.
@@ -316,11 +322,12 @@ def restore_for_inference(network_fn, path: str,
   names = list(slim_variable_names(network_fn)) + list(checkpoint_variables(prefix))
   aux = network_fn.spec.head_scopes(names, classifier=False, aux=True)
   return restore_checkpoint(network_fn, prefix, exclude_scopes=aux,
-                            use_moving_averages=use_moving_averages)
+                            use_moving_averages=use_moving_averages, command=command)
 
 
 def restore_for_fine_tuning(network_fn, path: str, exclude_scopes=None,
-                            ignore_missing_vars: bool = False) -> RestoreReport:
+                            ignore_missing_vars: bool = False,
+                            command: Optional[str] = None) -> RestoreReport:
   """Restores a checkpoint to fine-tune from (slim's --checkpoint_path).
 
   Args:
@@ -349,7 +356,7 @@ def restore_for_fine_tuning(network_fn, path: str, exclude_scopes=None,
                    '--checkpoint_exclude_scopes to choose the scopes yourself).',
                    ', '.join(heads), _head_mismatch(plan, heads))
   return restore_checkpoint(network_fn, prefix, exclude_scopes=exclude_scopes,
-                            ignore_missing_vars=ignore_missing_vars)
+                            ignore_missing_vars=ignore_missing_vars, command=command)
 
 
 def _head_mismatch(plan: _Plan, heads: Sequence[str]) -> str:
@@ -373,7 +380,59 @@ def _input_channels_mismatch(mis_shaped):
   return None
 
 
-def _restore_error(prefix, model_name, model_vars, ckpt, mis_shaped, missing, unknown) -> str:
+# The commands whose flags the advice of a restore error is phrased in.
+TRAIN, EVAL, EXPORT, CLASSIFY = 'train', 'eval', 'export', 'classify'
+_INFERENCE_COMMANDS = (EVAL, EXPORT, CLASSIFY)
+
+
+def _classes_mismatch(spec, mis_shaped):
+  """(checkpoint classes, model classes) when the classifier's width differs, else None."""
+  if spec is None:
+    return None
+  for name, ckpt_shape, model_shape in mis_shaped:
+    if (spec.head_scopes([name], aux=False) and name.endswith(('/weights', '/biases'))
+        and ckpt_shape[:-1] == model_shape[:-1]):
+      return ckpt_shape[-1], model_shape[-1]
+  return None
+
+
+def _classes_advice(ckpt_classes: int, model_classes: int, command: Optional[str]) -> str:
+  """How to give the model the checkpoint's number of classes, in the command's flags."""
+  if ckpt_classes + 1 == model_classes:
+    why = (f'the checkpoint has {ckpt_classes} classes and the model {model_classes}: it was '
+           "trained without a background class (slim's VGG and ResNet V1 on ImageNet's 1001 "
+           'labels). ')
+    if command in (EVAL, EXPORT):
+      return why + 'Pass --labels_offset=1: the model then has one logit less, and label L is logit L-1.'
+    if command == CLASSIFY:
+      return why + 'Pass --labels_offset=1 (or --num_classes=' + str(ckpt_classes) + ').'
+    if command == TRAIN:
+      return why + 'Pass --labels_offset=1 to train it on this dataset without the background class.'
+    return why + f'Build the model with num_classes={ckpt_classes} (labels_offset=1).'
+  if ckpt_classes == model_classes + 1:
+    why = (f'the checkpoint has {ckpt_classes} classes (a background class) and the model '
+           f'{model_classes}. ')
+    if command in (EVAL, EXPORT, CLASSIFY, TRAIN):
+      return why + 'Drop --labels_offset (or pass --labels_offset=0).'
+    return why + f'Build the model with num_classes={ckpt_classes}.'
+  why = f'the checkpoint has {ckpt_classes} classes and the model {model_classes}. '
+  if command == EVAL:
+    return why + (f'Pass the --dataset_name (and --dataset_dir) the checkpoint was trained on, '
+                  f'or --num_classes={ckpt_classes}.')
+  if command == EXPORT:
+    return why + (f'Pass --dataset_name=<the dataset it was trained on> or '
+                  f'--num_classes={ckpt_classes}.')
+  if command == CLASSIFY:
+    return why + (f'Pass --dataset_name / --dataset_dir of the dataset it was trained on, or '
+                  f'--num_classes={ckpt_classes}.')
+  if command == TRAIN:
+    return why + ('Fine-tuning to another number of classes leaves the classifier at its '
+                  'initialiser: exclude its scope (below).')
+  return why + f'Build the model with num_classes={ckpt_classes}.'
+
+
+def _restore_error(prefix, model_name, model_vars, ckpt, mis_shaped, missing, unknown,
+                   spec=None, command: Optional[str] = None) -> str:
   lines = [f'Checkpoint {prefix} does not fit model {model_name!r}:']
   model_roots = {n.split('/')[0] for n in model_vars}
   ckpt_roots = {n.split('/')[0] for n in ckpt if not _AUXILIARY.search(n)}
@@ -389,6 +448,9 @@ def _restore_error(prefix, model_name, model_vars, ckpt, mis_shaped, missing, un
                  f'{ckpt_channels}-channel input (use_grayscale / --use_grayscale '
                  f"{'off' if ckpt_channels == 3 else 'on'}), or exclude "
                  f"{name.rsplit('/', 1)[0]} to train the first layer from scratch.")
+  classes = _classes_mismatch(spec, mis_shaped)
+  if classes:
+    lines.append('  ' + _classes_advice(*classes, command))
   if mis_shaped:
     lines.append(f'  {len(mis_shaped)} variable(s) with another shape (checkpoint vs model):')
     lines += [f'    {n}: {_format_shape(c)} vs {_format_shape(m)}' for n, c, m in mis_shaped]
@@ -398,11 +460,26 @@ def _restore_error(prefix, model_name, model_vars, ckpt, mis_shaped, missing, un
   if unknown:
     lines.append(f'  {len(unknown)} checkpoint variable(s) unknown to the model:')
     lines += [f'    {n}' for n in unknown]
-  scopes = _suggest_scopes([n for n, _, _ in mis_shaped] + list(missing) + list(unknown))
-  hint = (f"To restore the rest, exclude these scopes: exclude_scopes='{','.join(scopes)}' "
-          f"(--checkpoint_exclude_scopes={','.join(scopes)})")
-  if missing:
-    hint += ', or pass ignore_missing_vars=True (--ignore_missing_vars) for the missing ones'
+  problems = [n for n, _, _ in mis_shaped] + list(missing) + list(unknown)
+  only_heads = spec is not None and all(spec.head_scopes([n]) for n in problems)
+  if command in _INFERENCE_COMMANDS:
+    # These commands restore every weight they use: excluding a scope would leave
+    # it random, so the only advice is to build the model the checkpoint holds.
+    if not (classes and only_heads):
+      lines.append('Check --model_name and the options the checkpoint was trained with '
+                   '(--use_grayscale, the number of classes).')
+    return '\n'.join(lines)
+  scopes = _suggest_scopes(problems)
+  if command == TRAIN:
+    hint = (f"To restore the rest, exclude these scopes: "
+            f"--checkpoint_exclude_scopes={','.join(scopes)}")
+    if missing:
+      hint += ', or pass --ignore_missing_vars for the missing ones'
+  else:
+    hint = (f"To restore the rest, exclude these scopes: exclude_scopes='{','.join(scopes)}' "
+            f"(--checkpoint_exclude_scopes={','.join(scopes)})")
+    if missing:
+      hint += ', or pass ignore_missing_vars=True (--ignore_missing_vars) for the missing ones'
   lines.append(hint + '.')
   return '\n'.join(lines)
 

@@ -1,0 +1,70 @@
+"""A checkpoint that does not fit is answered with its cause, in the flags of the command."""
+
+import numpy as np
+import pytest
+
+from slimvision.nets import checkpoints, nets_factory
+
+
+@pytest.fixture(scope='module')
+def resnet_1000(tmp_path_factory):
+  """A checkpoint of slim's resnet_v1_50 (1000 classes, no background)."""
+  fn = nets_factory.get_network_fn('resnet_v1_50', image_size=32)
+  return checkpoints.save_slim_checkpoint(
+      fn, str(tmp_path_factory.mktemp('ckpt') / 'resnet_v1_50.ckpt'))
+
+
+@pytest.mark.parametrize('suffix', ['.index', '.data-00000-of-00001'])
+def test_a_checkpoint_file_names_its_prefix(tmp_path, suffix):
+  fn = nets_factory.get_network_fn('lenet')
+  prefix = checkpoints.save_slim_checkpoint(fn, str(tmp_path / 'model.ckpt-7'))
+  assert checkpoints.resolve_checkpoint_path(prefix + suffix) == prefix
+  other = nets_factory.get_network_fn('lenet')
+  report = checkpoints.restore_checkpoint(other, prefix + suffix)
+  assert report.checkpoint == prefix and not report.skipped_missing
+  for name, var in checkpoints.slim_variables(other).items():
+    np.testing.assert_array_equal(var.numpy(), checkpoints.slim_variables(fn)[name].numpy())
+
+
+@pytest.mark.parametrize('command', [checkpoints.EVAL, checkpoints.EXPORT, checkpoints.CLASSIFY])
+def test_1000_class_checkpoint_on_1001_labels_advises_labels_offset(resnet_1000, command):
+  fn = nets_factory.get_network_fn('resnet_v1_50', num_classes=1001, image_size=32)
+  with pytest.raises(ValueError) as error:
+    checkpoints.restore_for_inference(fn, resnet_1000, command=command)
+  message = str(error.value)
+  assert '--labels_offset=1' in message and '1000 classes' in message
+  assert 'exclude' not in message
+
+
+def test_library_advice_names_the_argument(resnet_1000):
+  fn = nets_factory.get_network_fn('resnet_v1_50', num_classes=1001, image_size=32)
+  with pytest.raises(ValueError, match=r'num_classes=1000 \(labels_offset=1\)'):
+    checkpoints.restore_checkpoint(fn, resnet_1000)
+
+
+def test_another_class_count_advises_the_dataset_or_num_classes(tmp_path):
+  lenet = nets_factory.get_network_fn('lenet')
+  prefix = checkpoints.save_slim_checkpoint(lenet, str(tmp_path / 'lenet.ckpt'))
+  wide = nets_factory.get_network_fn('lenet', num_classes=1001)
+  with pytest.raises(ValueError) as error:
+    checkpoints.restore_for_inference(wide, prefix, command=checkpoints.EXPORT)
+  message = str(error.value)
+  assert '10 classes' in message and '--num_classes=10' in message
+  assert '--dataset_name' in message and 'exclude' not in message
+
+
+def test_fine_tuning_leaves_only_non_fitting_heads_at_their_initialisers(tmp_path):
+  source = nets_factory.get_network_fn('mobilenet_v1_025', image_size=32)
+  prefix = checkpoints.save_slim_checkpoint(source, str(tmp_path / 'm.ckpt'))
+  target = nets_factory.get_network_fn('mobilenet_v1_025', num_classes=5, image_size=32)
+  report = checkpoints.restore_for_fine_tuning(target, prefix, command=checkpoints.TRAIN)
+  assert report.excluded and all(n.startswith('MobilenetV1/Logits/') for n in report.excluded)
+  assert len(report.restored) + len(report.excluded) == len(checkpoints.slim_variables(target))
+  # Anything else that does not fit is an error with the train command's flags.
+  grey = nets_factory.get_network_fn('mobilenet_v1_025', num_classes=5, image_size=32,
+                                     input_channels=1)
+  with pytest.raises(ValueError) as error:
+    checkpoints.restore_for_fine_tuning(grey, prefix, command=checkpoints.TRAIN)
+  advice = str(error.value).split('--checkpoint_exclude_scopes=')[-1].rstrip('.').split(',')
+  assert set(advice) == {'MobilenetV1/Conv2d_0', 'MobilenetV1/Logits'}
+  assert '3-channel' in str(error.value) and 'exclude_scopes=\'' not in str(error.value)
