@@ -149,7 +149,9 @@ def register_network(name: str, *, default_image_size: int, hparams: Any,
     hparams: the family's default hyper-parameters (a frozen dataclass with at
       least `weight_decay`).
     **metadata: further `NetworkSpec` fields (num_classes, input_channels,
-      preprocessing, checkpoint_url, top1, top5, builder_kwargs).
+      preprocessing, predictions, aux_logits, aux_loss_weight,
+      classifier_scopes, aux_scopes, checkpoint_url, top1, top5,
+      builder_kwargs).
 
   Raises:
     ValueError: if `name` is already registered.
