@@ -443,11 +443,16 @@ def _restore_error(prefix, model_name, model_vars, ckpt, mis_shaped, missing, un
   channels = _input_channels_mismatch(mis_shaped)
   if channels:
     name, ckpt_channels, model_channels = channels
+    flag = f"--use_grayscale {'off' if ckpt_channels == 3 else 'on'}"
+    if command is None:
+      flag = f'use_grayscale / {flag}'
+    exclude = ''
+    if command not in _INFERENCE_COMMANDS:
+      exclude = (f", or exclude {name.rsplit('/', 1)[0]} to train the first layer from "
+                 'scratch')
     lines.append(f'  {name} takes {ckpt_channels}-channel images in the checkpoint and '
                  f'{model_channels}-channel images in the model: build the model for '
-                 f'{ckpt_channels}-channel input (use_grayscale / --use_grayscale '
-                 f"{'off' if ckpt_channels == 3 else 'on'}), or exclude "
-                 f"{name.rsplit('/', 1)[0]} to train the first layer from scratch.")
+                 f'{ckpt_channels}-channel input ({flag}){exclude}.')
   classes = _classes_mismatch(spec, mis_shaped)
   if classes:
     lines.append('  ' + _classes_advice(*classes, command))

@@ -60,6 +60,7 @@ def preprocessing_name_for(name: str) -> str:
                    '(its registered preprocessing).')
 
 
+@tf.autograph.experimental.do_not_convert  # One call site for the log, traced or not.
 def adapt_channels(image: tf.Tensor, family: str, output_channels: int) -> tf.Tensor:
   """Replicates a grey image to RGB where the family or the net needs colour.
 
@@ -73,9 +74,12 @@ def adapt_channels(image: tf.Tensor, family: str, output_channels: int) -> tf.Te
                      f'3-channel ones. Received: a {channels}-channel image for a '
                      f'{output_channels}-channel net. Convert the dataset to grey or RGB '
                      'images, or build the net for its channels.')
-  if channels == 1 and (output_channels == 3 or family in _NEEDS_RGB):
-    logging.log_first_n(logging.INFO, 'One-channel images are replicated to RGB for %s '
-                        'preprocessing and a %d-channel net.', 1, family, output_channels)
+  if channels == 1 and output_channels == 3:
+    logging.log_first_n(logging.INFO, 'One-channel images are replicated to RGB for a '
+                        '3-channel net.', 1)
+    image = tf.image.grayscale_to_rgb(image)
+  elif channels == 1 and family in _NEEDS_RGB:
+    # The colour operations need three channels; the result is made grey again.
     image = tf.image.grayscale_to_rgb(image)
   return image
 

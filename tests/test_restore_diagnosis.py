@@ -68,3 +68,13 @@ def test_fine_tuning_leaves_only_non_fitting_heads_at_their_initialisers(tmp_pat
   advice = str(error.value).split('--checkpoint_exclude_scopes=')[-1].rstrip('.').split(',')
   assert set(advice) == {'MobilenetV1/Conv2d_0', 'MobilenetV1/Logits'}
   assert '3-channel' in str(error.value) and 'exclude_scopes=\'' not in str(error.value)
+
+
+def test_grey_checkpoint_for_classification_names_use_grayscale_only(tmp_path):
+  grey = nets_factory.get_network_fn('mobilenet_v1_025', image_size=32, input_channels=1)
+  prefix = checkpoints.save_slim_checkpoint(grey, str(tmp_path / 'grey.ckpt'))
+  rgb = nets_factory.get_network_fn('mobilenet_v1_025', image_size=32)
+  with pytest.raises(ValueError) as error:
+    checkpoints.restore_for_inference(rgb, prefix, command=checkpoints.CLASSIFY)
+  message = str(error.value)
+  assert '--use_grayscale on' in message and 'exclude' not in message
