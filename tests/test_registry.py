@@ -2,11 +2,11 @@
 
 Parametrised over `nets_factory.list_networks()` (nets registered by other
 tests excluded), so a net is covered the moment it is registered:
-* every net: its spec's facts hold; it builds at a small size, trains one step
-  through `core.train.train` (the code path of train_image_classifier.py) on a
-  small dataset, every trainable weight gets a non-zero gradient from the
-  training loss (auxiliary heads included), and a rebuild with another
-  `num_classes` changes exactly the classifier scopes its spec declares;
+* every net: its spec's facts hold; it builds at a small size, every trainable
+  weight gets a non-zero gradient from the training loss (auxiliary heads
+  included), and its checkpoint fine-tunes through `core.train.train` (the
+  code path of train_image_classifier.py) to another number of classes on a
+  small dataset, with exactly the head scopes its spec declares left out;
 * every family (one net per family module): evaluation, SavedModel and TFLite
   export (logits equal to the Python model's), and classification from the
   checkpoint and from the SavedModel, with the same labels.
@@ -58,12 +58,12 @@ def _test_size(name: str) -> int:
   return min(spec.default_image_size, max(32, smallest))
 
 
-def _train_one_step(name, train_dir, size, learning_rate=0.01):
+def _train_one_step(name, train_dir, size, learning_rate=0.01, checkpoint_path=None):
   config = TrainConfig(
       train_dir=str(train_dir), dataset_name='flowers', dataset_split_name='train',
       dataset_dir=FLOWERS, model_name=name, train_image_size=size, batch_size=2,
       max_number_of_steps=1, optimizer='sgd', learning_rate=learning_rate,
-      learning_rate_decay_type='fixed', log_every_n_steps=1)
+      learning_rate_decay_type='fixed', log_every_n_steps=1, checkpoint_path=checkpoint_path)
   return train.train(config)
 
 
@@ -80,31 +80,27 @@ def test_registry_covers_every_family_and_spec_facts_hold():
 
 @pytest.mark.slow
 @pytest.mark.parametrize('name', NETS)
-def test_every_net_trains_a_step_and_every_weight_learns(name, tmp_path):
+def test_every_net_learns_and_fine_tunes_through_the_trainer(name, tmp_path):
   size = _test_size(name)
-  result = _train_one_step(name, tmp_path / 'train', size)
-  assert result.global_step == 1 and math.isfinite(result.loss)
-  assert tf.train.latest_checkpoint(str(tmp_path / 'train'))
-  net = result.network
-  assert net.num_classes == FLOWERS_CLASSES and net.image_size == size
-  assert net.logits_key in net.model.output
-  if net.spec.predictions:
-    assert net.predictions_key == net.spec.predictions
+  # The net as released (its registered number of classes), built for training.
+  source = nets_factory.get_network_fn(name, is_training=True, image_size=size)
+  assert source.logits_key in source.model.output
+  if source.spec.predictions:
+    assert source.predictions_key == source.spec.predictions
 
-  # A fresh build with another number of classes: every trainable weight gets a
-  # gradient from the data terms of the loss (the L2 penalty alone would reach
-  # every kernel, so it is left out). A batch norm offset followed only by 1x1
-  # convolutions and batch norm has none in training mode (the next batch norm
-  # subtracts the batch mean): those are checked through the moving statistics.
-  other = nets_factory.get_network_fn(name, num_classes=7, is_training=True, image_size=size)
+  # Every trainable weight gets a gradient from the data terms of the loss (the
+  # L2 penalty alone would reach every kernel, so it is left out). A batch norm
+  # offset followed only by 1x1 convolutions and batch norm has none in
+  # training mode (the next batch norm subtracts the batch mean): those are
+  # checked through the moving statistics.
   rng = np.random.default_rng(0)
-  images = rng.uniform(-1, 1, (2, size, size, other.input_channels)).astype(np.float32)
+  images = rng.uniform(-1, 1, (2, size, size, source.input_channels)).astype(np.float32)
   labels = np.array([0, 3], np.int64)
-  names = {id(v): n for n, v in checkpoints.slim_variables(other).items()}
-  dead = other.model.trainable_variables
+  names = {id(v): n for n, v in checkpoints.slim_variables(source).items()}
+  dead = source.model.trainable_variables
   for is_training in (True, False):
     with tf.GradientTape() as tape:
-      terms = train.slim_loss(other, images, labels, is_training=is_training)
+      terms = train.slim_loss(source, images, labels, is_training=is_training)
       data_loss = terms['cross_entropy'] + terms['aux_loss']
     assert np.isfinite(float(terms['loss']))
     grads = tape.gradient(data_loss, dead)
@@ -113,19 +109,32 @@ def test_every_net_trains_a_step_and_every_weight_learns(name, tmp_path):
       break
   assert not dead, f'{name}: no gradient reaches {[names.get(id(v)) for v in dead][:10]}'
   # The auxiliary heads the spec declares are built for training and feed the loss.
-  aux_scopes = other.head_scopes(classifier=False, aux=True)
-  assert bool(aux_scopes) == bool(other.aux_logits_keys), (aux_scopes, other.aux_logits_keys)
-  if other.aux_logits_keys:
-    assert float(train.slim_loss(other, images, labels)['aux_loss']) > 0
-  assert other(images)[0].shape == (2, 7)
+  aux_scopes = source.head_scopes(classifier=False, aux=True)
+  assert bool(aux_scopes) == bool(source.aux_logits_keys)
+  if source.aux_logits_keys:
+    assert float(train.slim_loss(source, images, labels)['aux_loss']) > 0
 
-  # The other number of classes changes exactly the declared head scopes.
-  before, after = checkpoints.slim_variable_names(net), checkpoints.slim_variable_names(other)
+  # Fine-tuning its checkpoint to the 5 flowers classes through the trainer (the
+  # code path of train_image_classifier.py), with no scope named: the declared
+  # heads start afresh, every other weight is the checkpoint's. At learning
+  # rate 0 the step leaves the weights as they were initialised.
+  prefix = checkpoints.save_slim_checkpoint(source, str(tmp_path / 'released.ckpt'))
+  result = _train_one_step(name, tmp_path / 'train', size, learning_rate=0.0,
+                           checkpoint_path=prefix)
+  assert result.global_step == 1 and math.isfinite(result.loss)
+  assert result.initialised_from == 'checkpoint_path'
+  assert tf.train.latest_checkpoint(str(tmp_path / 'train'))
+  net = result.network
+  assert net.num_classes == FLOWERS_CLASSES and net.image_size == size
+  assert net(images)[0].shape == (2, FLOWERS_CLASSES)
+  before, after = checkpoints.slim_variables(source), checkpoints.slim_variables(net)
   assert set(before) == set(after)
-  patterns = net.spec.classifier_scopes + net.spec.aux_scopes
-  changed = {n for n in before if before[n] != after[n]}
-  assert changed and all(nets_factory.scope_matching(n, patterns) for n in changed)
-  assert {nets_factory.scope_matching(n, patterns) for n in changed} == set(net.head_scopes())
+  heads = net.head_scopes()
+  changed = {n for n in before if tuple(before[n].shape) != tuple(after[n].shape)}
+  assert changed and {nets_factory.scope_matching(n, heads) for n in changed} == set(heads)
+  for n, var in after.items():
+    if not any(n.startswith(h + '/') for h in heads) and 'moving_' not in n:
+      np.testing.assert_array_equal(var.numpy(), before[n].numpy(), err_msg=n)
 
 
 def _jpeg(path, size=(90, 120), seed=0):
