@@ -14,13 +14,10 @@ or with a SavedModel written by export_inference_graph.py --export_dir:
     python classify_image.py --saved_model_dir=/tmp/inception_v3 cat.jpg dog.png
 """
 
-import sys
-
 if __name__ == '__main__' and not __package__:
   import _bootstrap  # pylint: disable=g-import-not-at-top
   _bootstrap.as_package()
 
-from absl import app  # pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import flags  # pylint: disable=wrong-import-position
 
 FLAGS = flags.FLAGS
@@ -46,36 +43,44 @@ flags.DEFINE_string('saved_model_dir', None,
 
 
 def main(argv):
-  from slimvision.core import predict  # pylint: disable=g-import-not-at-top
+  from slimvision.core import cli  # pylint: disable=g-import-not-at-top
   paths = argv[1:]
-  if not paths:
-    raise app.UsageError('Give one or more image files after the flags.')
-  if not FLAGS.checkpoint_path and not FLAGS.saved_model_dir:
-    raise app.UsageError('--checkpoint_path (a slim checkpoint or one of ours) or '
-                         '--saved_model_dir (an exported SavedModel) is required.')
-  try:
+  cli.check(paths, 'No image to classify: give one or more image files after the flags.')
+  cli.check_files(paths)
+  cli.check(FLAGS.checkpoint_path or FLAGS.saved_model_dir,
+            '--checkpoint_path (a slim checkpoint or one of ours) or --saved_model_dir '
+            '(an exported SavedModel) is required.')
+  cli.check_positive(top_k=FLAGS.top_k, num_classes=FLAGS.num_classes)
+  if FLAGS.saved_model_dir:
+    cli.check_directory('saved_model_dir', FLAGS.saved_model_dir,
+                        what='a SavedModel written by export_inference_graph.py --export_dir')
+  else:
+    cli.check_network(FLAGS.model_name, FLAGS.image_size, 'image_size')
+    cli.check_checkpoint(FLAGS.checkpoint_path)
+  cli.check_directory('dataset_dir', FLAGS.dataset_dir, required=False,
+                      what='a dataset directory holding labels.txt')
+  from slimvision.core import predict  # pylint: disable=g-import-not-at-top
+  with cli.usage_errors():
     names = predict.dataset_label_names(FLAGS.dataset_name, FLAGS.dataset_dir)
-    num_classes = FLAGS.num_classes
-    if num_classes is None and names:
-      num_classes = len(names) - (FLAGS.labels_offset or 0)
-    results = predict.classify(paths, FLAGS.model_name, FLAGS.checkpoint_path,
-                               num_classes=num_classes, top=FLAGS.top_k,
-                               labels_to_names=names, labels_offset=FLAGS.labels_offset,
-                               use_grayscale=FLAGS.use_grayscale,
-                               image_size=FLAGS.image_size,
-                               preprocessing_name=FLAGS.preprocessing_name,
-                               moving_average=FLAGS.moving_average,
-                               saved_model_dir=FLAGS.saved_model_dir)
-  except ValueError as e:
-    print(f'error: {e}', file=sys.stderr)
-    return 1
+  num_classes = FLAGS.num_classes
+  if num_classes is None and names:
+    num_classes = len(names) - (FLAGS.labels_offset or 0)
+  results = predict.classify(paths, FLAGS.model_name, FLAGS.checkpoint_path,
+                             num_classes=num_classes, top=FLAGS.top_k,
+                             labels_to_names=names, labels_offset=FLAGS.labels_offset,
+                             use_grayscale=FLAGS.use_grayscale,
+                             image_size=FLAGS.image_size,
+                             preprocessing_name=FLAGS.preprocessing_name,
+                             moving_average=FLAGS.moving_average,
+                             saved_model_dir=FLAGS.saved_model_dir)
   for path, predictions in zip(paths, results):
     print(predict.format_predictions(path, predictions))
-  return 0
 
 
 def run():
-  app.run(main)
+  """Console entry point (`slimvision-classify`)."""
+  from slimvision.core import cli  # pylint: disable=g-import-not-at-top
+  cli.run(main, __name__)
 
 
 if __name__ == '__main__':

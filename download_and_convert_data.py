@@ -9,13 +9,11 @@ digits (embedded, no download). ImageNet has its own converter,
 `python -m slimvision.datasets.build_imagenet_data`.
 """
 
-import sys
 
 if __name__ == '__main__' and not __package__:
   import _bootstrap  # pylint: disable=g-import-not-at-top
   _bootstrap.as_package()
 
-from absl import app  # pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import flags
 
 FLAGS = flags.FLAGS
@@ -37,33 +35,41 @@ def convert(dataset_name: str, dataset_dir: str, data_url=None) -> None:
   from slimvision.datasets import (  # pylint: disable=g-import-not-at-top
       download_and_convert_cifar10, download_and_convert_digits,
       download_and_convert_flowers, download_and_convert_mnist)
-  if not dataset_dir:
-    raise ValueError('You must supply the dataset directory with --dataset_dir.')
+  _check_names(dataset_name, dataset_dir)
   converters = {'flowers': download_and_convert_flowers, 'cifar10': download_and_convert_cifar10,
                 'mnist': download_and_convert_mnist}
   if dataset_name == 'digits':
     download_and_convert_digits.run(dataset_dir)
-  elif dataset_name in converters:
+  else:
     kwargs = {'data_url': data_url} if data_url else {}
     converters[dataset_name].run(dataset_dir, **kwargs)
-  else:
+
+
+def _check_names(dataset_name: str, dataset_dir: str) -> None:
+  if not dataset_name:
+    raise ValueError(f'--dataset_name is required: one of {", ".join(_CONVERTERS)}.')
+  if dataset_name not in _CONVERTERS:
     hint = (' For ImageNet use: python -m slimvision.datasets.build_imagenet_data.'
             if dataset_name == 'imagenet' else '')
-    raise ValueError(f'dataset_name [{dataset_name}] was not recognized. Expected one of: '
+    raise ValueError(f'--dataset_name={dataset_name} was not recognized. Expected one of: '
                      f'{", ".join(_CONVERTERS)}.{hint}')
+  if not dataset_dir:
+    raise ValueError('--dataset_dir is required: the directory where the TFRecords are '
+                     'written (created if needed).')
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
+  from slimvision.core import cli  # pylint: disable=g-import-not-at-top
+  cli.check_no_arguments(argv)
+  with cli.usage_errors():
+    _check_names(FLAGS.dataset_name, FLAGS.dataset_dir)
   convert(FLAGS.dataset_name, FLAGS.dataset_dir, FLAGS.data_url)
 
 
 def run():
   """Console entry point (`slimvision-convert`)."""
-  _define_flags()
-  flags.mark_flag_as_required('dataset_name')
-  app.run(main, argv=sys.argv)
+  from slimvision.core import cli  # pylint: disable=g-import-not-at-top
+  cli.run(main, __name__, define_flags=_define_flags)
 
 
 if __name__ == '__main__':

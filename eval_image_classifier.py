@@ -15,13 +15,10 @@ checkpoint until the last training step, or until no new checkpoint came for
 to `core.evaluate.run`.
 """
 
-import sys
-
 if __name__ == '__main__' and not __package__:
   import _bootstrap  # pylint: disable=g-import-not-at-top
   _bootstrap.as_package()
 
-from absl import app  # pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import flags  # pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import logging  # pylint: disable=g-import-not-at-top,wrong-import-position
 
@@ -67,36 +64,37 @@ flags.DEFINE_integer('num_clones', 1,
                      'Replicas to evaluate on: GPUs, or logical CPU devices on a machine '
                      'without GPUs.')
 
-_NAME = 'eval_image_classifier.py'
-
-
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f'Unexpected arguments: {" ".join(argv[1:])}')
+  from slimvision.core import cli  # pylint: disable=g-import-not-at-top
+  cli.check_no_arguments(argv)
   if FLAGS.master:
     logging.warning('--master=%s is ignored (TF1 only).', FLAGS.master)
+  cli.check_positive(batch_size=FLAGS.batch_size, max_num_batches=FLAGS.max_num_batches,
+                     num_clones=FLAGS.num_clones, eval_interval_secs=FLAGS.eval_interval_secs,
+                     eval_timeout_secs=FLAGS.eval_timeout_secs)
+  cli.check_network(FLAGS.model_name, FLAGS.eval_image_size, 'eval_image_size')
+  cli.check_dataset(FLAGS.dataset_name, FLAGS.dataset_split_name, FLAGS.dataset_dir)
+  if FLAGS.eval_interval_secs is None:  # Continuous mode may wait for the first checkpoint.
+    cli.check_checkpoint(FLAGS.checkpoint_path)
   from slimvision.core import evaluate  # pylint: disable=g-import-not-at-top
-  try:
-    config = evaluate.EvalConfig(
-        checkpoint_path=FLAGS.checkpoint_path, eval_dir=FLAGS.eval_dir,
-        model_name=FLAGS.model_name, dataset_name=FLAGS.dataset_name,
-        dataset_split_name=FLAGS.dataset_split_name, dataset_dir=FLAGS.dataset_dir,
-        preprocessing_name=FLAGS.preprocessing_name, eval_image_size=FLAGS.eval_image_size,
-        batch_size=FLAGS.batch_size, max_num_batches=FLAGS.max_num_batches,
-        moving_average_decay=FLAGS.moving_average_decay, labels_offset=FLAGS.labels_offset,
-        num_preprocessing_threads=FLAGS.num_preprocessing_threads,
-        eval_interval_secs=FLAGS.eval_interval_secs,
-        eval_timeout_secs=FLAGS.eval_timeout_secs, num_clones=FLAGS.num_clones,
-        skip_undecodable=FLAGS.skip_undecodable, use_grayscale=FLAGS.use_grayscale)
-    evaluate.run(config)
-  except ValueError as e:
-    print(f'{_NAME}: error: {e}', file=sys.stderr)
-    return 1
-  return 0
+  config = evaluate.EvalConfig(
+      checkpoint_path=FLAGS.checkpoint_path, eval_dir=FLAGS.eval_dir,
+      model_name=FLAGS.model_name, dataset_name=FLAGS.dataset_name,
+      dataset_split_name=FLAGS.dataset_split_name, dataset_dir=FLAGS.dataset_dir,
+      preprocessing_name=FLAGS.preprocessing_name, eval_image_size=FLAGS.eval_image_size,
+      batch_size=FLAGS.batch_size, max_num_batches=FLAGS.max_num_batches,
+      moving_average_decay=FLAGS.moving_average_decay, labels_offset=FLAGS.labels_offset,
+      num_preprocessing_threads=FLAGS.num_preprocessing_threads,
+      eval_interval_secs=FLAGS.eval_interval_secs,
+      eval_timeout_secs=FLAGS.eval_timeout_secs, num_clones=FLAGS.num_clones,
+      skip_undecodable=FLAGS.skip_undecodable, use_grayscale=FLAGS.use_grayscale)
+  evaluate.run(config)
 
 
 def run():
-  app.run(main)
+  """Console entry point (`slimvision-eval`)."""
+  from slimvision.core import cli  # pylint: disable=g-import-not-at-top
+  cli.run(main, __name__)
 
 
 if __name__ == '__main__':

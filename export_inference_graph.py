@@ -15,13 +15,10 @@ PNG, the net's eval preprocessing is applied); both return `logits`,
 `core.export.ExportConfig` and one call to `core.export.export`.
 """
 
-import sys
-
 if __name__ == '__main__' and not __package__:
   import _bootstrap  # pylint: disable=g-import-not-at-top
   _bootstrap.as_package()
 
-from absl import app  # pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import flags  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 FLAGS = flags.FLAGS
@@ -59,17 +56,14 @@ flags.DEFINE_string('tflite_file', None, 'Where to write a TFLite model.')
 flags.DEFINE_boolean('quantize', False,
                      'Dynamic-range quantize the TFLite model (int8 weights).')
 
-_NAME = 'export_inference_graph.py'
-
-
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f'Unexpected arguments: {" ".join(argv[1:])}')
+  from slimvision.core import cli  # pylint: disable=g-import-not-at-top
+  cli.check_no_arguments(argv)
   from slimvision.core import export  # pylint: disable=g-import-not-at-top
   output_file = FLAGS.output_file or None
   if output_file and FLAGS.write_text_graphdef and not output_file.endswith('.pbtxt'):
     output_file += 'txt' if output_file.endswith('.pb') else '.pbtxt'
-  try:
+  with cli.usage_errors():
     config = export.ExportConfig(
         model_name=FLAGS.model_name, checkpoint_path=FLAGS.checkpoint_path,
         export_dir=FLAGS.export_dir, output_file=output_file, tflite_file=FLAGS.tflite_file,
@@ -79,20 +73,26 @@ def main(argv):
         num_classes=FLAGS.num_classes, labels_offset=FLAGS.labels_offset,
         use_moving_averages=FLAGS.moving_average_decay is not None,
         use_grayscale=FLAGS.use_grayscale)
-    written = export.export(config)
-  except ValueError as e:
-    print(f'{_NAME}: error: {e}', file=sys.stderr)
-    return 1
+  cli.check_positive(batch_size=FLAGS.batch_size, num_classes=FLAGS.num_classes)
+  cli.check_network(FLAGS.model_name, FLAGS.image_size, 'image_size',
+                    is_training=FLAGS.is_training)
+  if not FLAGS.num_classes:
+    from slimvision.datasets import dataset_factory  # pylint: disable=g-import-not-at-top
+    with cli.usage_errors():
+      dataset_factory.get_dataset_module(FLAGS.dataset_name)
+  cli.check_checkpoint(FLAGS.checkpoint_path, required=False)
+  written = export.export(config)
   for kind in ('saved_model', 'tflite', 'graph_def'):
     if kind in written:
       print(f'{kind}: {written[kind]}')
   if 'tensors' in written:
     print('graph tensors: ' + ', '.join(f'{k}={v}' for k, v in written['tensors'].items()))
-  return 0
 
 
 def run():
-  app.run(main)
+  """Console entry point (`slimvision-export`)."""
+  from slimvision.core import cli  # pylint: disable=g-import-not-at-top
+  cli.run(main, __name__)
 
 
 if __name__ == '__main__':

@@ -12,13 +12,10 @@ per-clone batch size. The flags become a `core.config.TrainConfig` and one
 call to `core.train.train`.
 """
 
-import sys
-
 if __name__ == '__main__' and not __package__:
   import _bootstrap  # pylint: disable=g-import-not-at-top
   _bootstrap.as_package()
 
-from absl import app  # pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import flags  # pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import logging  # pylint: disable=g-import-not-at-top,wrong-import-position
 
@@ -128,25 +125,27 @@ def config_from_flags():
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
+  from slimvision.core import cli  # pylint: disable=g-import-not-at-top
+  cli.check_no_arguments(argv)
+  with cli.usage_errors():
+    config = config_from_flags()
+  cli.check_network(config.model_name, config.train_image_size, 'train_image_size',
+                    is_training=True)
+  cli.check_dataset(config.dataset_name, config.dataset_split_name, config.dataset_dir)
+  cli.check_checkpoint(config.checkpoint_path, required=False)
   # The strategy must be chosen before TensorFlow initialises its devices.
   from slimvision.core import strategy as strategy_lib  # pylint: disable=g-import-not-at-top
   from slimvision.core import train  # pylint: disable=g-import-not-at-top
-  config = config_from_flags()
   strategy = strategy_lib.make_strategy(config.num_clones, config.clone_on_cpu)
-  try:
-    result = train.train(config, strategy=strategy)
-  except (ValueError, train.NonFiniteLossError) as e:
-    logging.error('%s', e)
-    sys.exit(1)
+  result = train.train(config, strategy=strategy)
   logging.info('Finished at step %d (%s); loss %.4f; checkpoint %s.', result.global_step,
                result.stopped_by, result.loss, result.checkpoint)
 
 
 def run():
   """Console entry point (`slimvision-train`)."""
-  app.run(main)
+  from slimvision.core import cli  # pylint: disable=g-import-not-at-top
+  cli.run(main, __name__)
 
 
 if __name__ == '__main__':

@@ -105,8 +105,11 @@ def make_strategy(num_clones: int = 1, clone_on_cpu: bool = False,
   if num_clones > 1:
     _ensure_logical_cpus(num_clones)
     devices = [d.name for d in tf.config.list_logical_devices('CPU')[:num_clones]]
-    logging.info('MirroredStrategy over %d logical CPU devices: %s.', num_clones,
-                 ', '.join(devices))
+    logging.warning(
+        'num_clones=%d but no GPU is visible: running %d replicas on logical devices of the '
+        'one CPU (%d cores), which share its cores (%s). This tries the multi-replica path; '
+        'it is not faster than num_clones=1.', num_clones, num_clones, os.cpu_count() or 1,
+        ', '.join(devices))
     # Logical CPU devices share the host's memory: reducing on one of them is
     # simple and avoids collective-op state shared between strategies.
     return tf.distribute.MirroredStrategy(

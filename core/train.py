@@ -46,7 +46,7 @@ CONFIG_FILE = 'config.json'
 InputFn = Callable[[tf.distribute.InputContext], tf.data.Dataset]
 
 
-class NonFiniteLossError(RuntimeError):
+class NonFiniteLossError(FloatingPointError):
   """Raised when the training loss becomes NaN or infinite."""
 
 
@@ -454,6 +454,9 @@ def _initialise(config: TrainConfig, net, checkpoint, ema, averaged) -> str:
   latest = tf.train.latest_checkpoint(config.train_dir)
   if latest:
     logging.info('Initialising from train_dir: resuming %s.', latest)
+    problem = checkpoints.mismatch(net, latest)
+    if problem:
+      raise ValueError(_another_run(config, net, latest, problem))
     checkpoint.restore(latest).assert_existing_objects_matched()
     return 'train_dir'
   if config.checkpoint_path:
@@ -470,6 +473,29 @@ def _initialise(config: TrainConfig, net, checkpoint, ema, averaged) -> str:
   logging.info('Initialising from scratch (no checkpoint in %s, no --checkpoint_path).',
                config.train_dir)
   return 'scratch'
+
+
+def _another_run(config: TrainConfig, net, latest: str, problem: str) -> str:
+  """Why the run in train_dir cannot be resumed by this one, and what to do."""
+  message = (f'--train_dir={config.train_dir} holds a run of another shape: its checkpoint '
+             f'{os.path.basename(latest)} does not fit {config.model_name} with '
+             f'{net.num_classes} classes ({problem}).')
+  try:
+    previous = json.load(open(os.path.join(config.train_dir, CONFIG_FILE)))
+  except (OSError, ValueError):
+    previous = None
+  if previous:
+    ours = {**config.to_dict(), 'num_classes': net.num_classes}
+    theirs = {**previous, 'num_classes': previous.get('run', {}).get('num_classes')}
+    differ = [(f'{theirs[k]} classes (now {ours[k]})' if k == 'num_classes' else
+               f'--{k}={theirs[k]} (now {ours[k]})')
+              for k in ('model_name', 'dataset_name', 'num_classes', 'labels_offset',
+                        'use_grayscale') if theirs.get(k) != ours.get(k)]
+    if differ:
+      message += ' That run was started with ' + ', '.join(differ) + '.'
+  return (message + ' Pass another --train_dir to start a new run (or remove this one), or '
+          "the earlier run's flags to resume it; --checkpoint_path fine-tunes from a "
+          'checkpoint in a new --train_dir.')
 
 
 def _worker_dir(train_dir: str, strategy) -> str:

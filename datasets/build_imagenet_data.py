@@ -1,8 +1,12 @@
 """Converts the raw ILSVRC-2012 images to slim's ImageNet TFRecords (slim's build_imagenet_data.py).
 
-Input layout:
-    <train_directory>/<synset>/*.JPEG
-    <validation_directory>/<synset>/*.JPEG     (as preprocess_imagenet_validation_data.py leaves it)
+Input layouts, found by looking (one directory may mix the first two):
+    <dir>/<synset>/*.JPEG           synset folders (train, or validation sorted by synset);
+    <dir>/<synset>.tar              the per-synset archives ILSVRC2012_img_train.tar holds,
+                                    read in place (`tar -xf ILSVRC2012_img_train.tar -C <dir>`);
+    <dir>/ILSVRC2012_val_*.JPEG     the validation set as distributed (one flat folder), with
+                                    the labels of the 50,000 images from the shipped
+                                    `--validation_labels_file`;
 plus the synset list (`--labels_file`, label i + 1 for line i, 0 = background),
 `--imagenet_metadata_file` (`synset<TAB>names`) and the bounding-box CSV
 (`--bounding_box_file`, rows `file.JPEG,xmin,ymin,xmax,ymax` in [0, 1]). The
@@ -25,20 +29,25 @@ known names are still recognised). A file that decodes as none of these fails
 the conversion with its name.
 """
 
+import dataclasses
 import os
 import random
+import re
 import sys
+import tarfile
 import threading
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 if __name__ == '__main__' and not __package__:
   sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
   import _bootstrap  # pylint: disable=g-import-not-at-top
   _bootstrap.as_package()
   __package__ = 'slimvision.datasets'  # pylint: disable=redefined-builtin
+if __name__ == '__main__':
+  from slimvision.core import cli as _cli  # pylint: disable=g-import-not-at-top
+  _cli.import_tensorflow(_cli.startup_logs_requested(sys.argv))
 
-from absl import app  # pylint: disable=g-import-not-at-top,wrong-import-position
-from absl import flags
+from absl import flags  # pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import logging
 import numpy as np
 import tensorflow as tf
@@ -86,11 +95,39 @@ def jpeg_num_components(data: bytes) -> Optional[int]:
   return None
 
 
-def process_image(filename: str) -> Tuple[bytes, int, int]:
+@dataclasses.dataclass(frozen=True)
+class TarMember:
+  """One image inside a per-synset archive (`n01440764.tar`), read in place."""
+  tar_path: str
+  name: str
+  offset: int
+  size: int
+
+  def __str__(self):
+    return f'{self.tar_path}[{self.name}]'
+
+
+Source = Union[str, TarMember]
+
+
+def read_source(source: Source) -> bytes:
+  """The bytes of an image file or of an image inside a synset archive."""
+  if isinstance(source, TarMember):
+    with open(source.tar_path, 'rb') as f:
+      f.seek(source.offset)
+      return f.read(source.size)
+  with open(source, 'rb') as f:
+    return f.read()
+
+
+def source_basename(source: Source) -> str:
+  return os.path.basename(source.name if isinstance(source, TarMember) else source)
+
+
+def process_image(filename: Source) -> Tuple[bytes, int, int]:
   """(JPEG bytes, height, width) of one raw image, re-encoding PNG and CMYK data."""
-  with open(filename, 'rb') as f:
-    data = f.read()
-  base = os.path.basename(filename)
+  data = read_source(filename)
+  base = source_basename(filename)
   try:
     if is_png(data):  # slim's list: _PNG_FILES; the bytes tell for any file.
       logging.info('Converting PNG to JPEG for %s', filename)
@@ -109,7 +146,7 @@ def process_image(filename: str) -> Tuple[bytes, int, int]:
   return data, height, width
 
 
-def convert_to_example(filename: str, image_buffer: bytes, label: int, synset: str,
+def convert_to_example(filename: Source, image_buffer: bytes, label: int, synset: str,
                        human: str, bbox: Sequence[Sequence[float]], height: int,
                        width: int) -> tf.train.Example:
   """slim's ImageNet Example; `bbox` rows are [xmin, ymin, xmax, ymax]."""
@@ -129,7 +166,7 @@ def convert_to_example(filename: str, image_buffer: bytes, label: int, synset: s
       'image/object/bbox/ymax': f.float_feature(ymax),
       'image/object/bbox/label': f.int64_feature([label] * len(bbox)),
       'image/format': f.bytes_feature('JPEG'),
-      'image/filename': f.bytes_feature(os.path.basename(filename)),
+      'image/filename': f.bytes_feature(source_basename(filename)),
       'image/encoded': f.bytes_feature(image_buffer),
   }))
 
@@ -142,30 +179,122 @@ def slim_shuffle_order(n: int) -> List[int]:
   return order
 
 
-def find_image_files(data_dir: str, labels_file: str) -> Tuple[List[str], List[str], List[int]]:
-  """(filenames, synsets, labels) of `data_dir/<synset>/*`, shuffled with slim's seed.
+_SYNSET_NAME = re.compile(r'^n\d{8}$')
+_VALIDATION_NAME = re.compile(r'^ILSVRC2012_val_(\d{8})\.JPEG$', re.IGNORECASE)
 
-  Files are listed synset by synset in label order, each folder sorted by
-  name, then permuted by `slim_shuffle_order`. (slim listed each folder in
-  filesystem order, so its shard contents depended on the disk; sorting makes
-  them reproducible. Given the same listing, the permutation is slim's.)
+
+def _tar_members(tar_path: str) -> List[TarMember]:
+  """The regular files of an uncompressed tar, with where their bytes are."""
+  try:
+    with tarfile.open(tar_path, 'r:') as tar:
+      return [TarMember(tar_path, m.name, m.offset_data, m.size)
+              for m in tar.getmembers() if m.isfile()]
+  except tarfile.TarError as e:
+    raise ValueError(f'{tar_path} is not a readable (uncompressed) tar archive: {e}. '
+                     'Download it again, or extract it into a folder of the same name '
+                     'without .tar.') from None
+
+
+def _describe(data_dir: str, entries: Sequence[str]) -> str:
+  """What a directory holds, for an error message."""
+  if not entries:
+    return f'{data_dir} is empty'
+  shown = ', '.join(sorted(entries)[:5]) + (' ...' if len(entries) > 5 else '')
+  return f'{data_dir} holds {len(entries)} entries ({shown})'
+
+
+def find_image_files(data_dir: str, labels_file: str,
+                     validation_labels_file: Optional[str] = imagenet.VALIDATION_LABELS_FILE
+                     ) -> Tuple[List[Source], List[str], List[int]]:
+  """(images, synsets, labels) of `data_dir`, shuffled with slim's seed.
+
+  `data_dir` holds synset folders, per-synset `.tar` archives, or the flat
+  `ILSVRC2012_val_NNNNNNNN.JPEG` files of the validation set (whose synsets
+  are line N of `validation_labels_file`). Images are listed synset by synset
+  in label order, each synset sorted by name, then permuted by
+  `slim_shuffle_order`, so every layout of the same images gives the same
+  records. (slim listed each folder in filesystem order, so its shard contents
+  depended on the disk; sorting makes them reproducible. Given the same
+  listing, the permutation is slim's.)
+
+  Raises:
+    FileNotFoundError: `data_dir` is missing or holds none of these layouts
+      (the message says what it holds).
+    ValueError: a flat validation file numbered beyond the labels file.
   """
   with open(labels_file) as f:
     challenge_synsets = [line.strip() for line in f if line.strip()]
-  filenames, synsets, labels = [], [], []
+  if not os.path.isdir(data_dir):
+    hint = (' It is the outer archive: extract it first (mkdir train && tar -xf '
+            f'{data_dir} -C train); the per-synset .tar files inside are read as they are.'
+            if data_dir.endswith('.tar') else '')
+    raise FileNotFoundError(f'Image directory {data_dir} does not exist or is not a '
+                            f'directory.{hint}')
+  entries = os.listdir(data_dir)
+  per_synset: Dict[str, List[Source]] = {}
+  known = set(challenge_synsets)
+  folders = [e for e in entries if e in known and os.path.isdir(os.path.join(data_dir, e))]
+  for synset in folders:
+    per_synset[synset] = sorted(tf.io.gfile.glob(os.path.join(data_dir, synset, '*')))
+  tars = [e for e in entries if e.endswith('.tar') and e[:-4] in known and e[:-4] not in
+          per_synset]
+  for entry in tars:
+    members = _tar_members(os.path.join(data_dir, entry))
+    per_synset[entry[:-4]] = sorted(members, key=lambda m: m.name)
+  flat = sorted(e for e in entries if _VALIDATION_NAME.match(e))
+  if flat:
+    per_synset_flat = _flat_validation(data_dir, flat, validation_labels_file)
+    for synset, files in per_synset_flat.items():
+      per_synset.setdefault(synset, []).extend(files)
+  images, synsets, labels = [], [], []
   for label, synset in enumerate(challenge_synsets, 1):
-    matches = sorted(tf.io.gfile.glob(os.path.join(data_dir, synset, '*')))
-    filenames.extend(matches)
-    synsets.extend([synset] * len(matches))
-    labels.extend([label] * len(matches))
-  if not filenames:
-    raise FileNotFoundError(f'No images in {data_dir}/<synset>/ for the synsets of '
-                            f'{labels_file}. Expected e.g. {data_dir}/{challenge_synsets[0]}/'
-                            '*.JPEG (run preprocess_imagenet_validation_data for validation).')
-  order = slim_shuffle_order(len(filenames))
-  logging.info('Found %d JPEG files across %d labels inside %s.', len(filenames),
-               len(set(labels)), data_dir)
-  return [filenames[i] for i in order], [synsets[i] for i in order], [labels[i] for i in order]
+    found = per_synset.get(synset, [])
+    images.extend(found)
+    synsets.extend([synset] * len(found))
+    labels.extend([label] * len(found))
+  if not images:
+    raise FileNotFoundError(
+        f'No ImageNet images found: {_describe(data_dir, entries)}. Expected synset folders '
+        f'({challenge_synsets[0]}/*.JPEG), per-synset archives ({challenge_synsets[0]}.tar, '
+        'as ILSVRC2012_img_train.tar holds them) or the flat validation files '
+        '(ILSVRC2012_val_00000001.JPEG ...), for the synsets of ' + labels_file + '.')
+  others = [e for e in entries if e not in folders and e not in tars and e not in flat]
+  logging.info('Found %d images of %d synsets in %s (%d synset folders, %d synset archives, '
+               '%d flat validation files%s).', len(images), len(set(labels)), data_dir,
+               len(folders), len(tars), len(flat),
+               f'; ignored {len(others)} other entries, e.g. {sorted(others)[:3]}'
+               if others else '')
+  if len(set(labels)) < len(challenge_synsets):
+    logging.warning('%d of the %d synsets of %s have no images in %s.',
+                    len(challenge_synsets) - len(set(labels)), len(challenge_synsets),
+                    labels_file, data_dir)
+  order = slim_shuffle_order(len(images))
+  return [images[i] for i in order], [synsets[i] for i in order], [labels[i] for i in order]
+
+
+def _flat_validation(data_dir: str, names: Sequence[str],
+                     validation_labels_file: Optional[str]) -> Dict[str, List[str]]:
+  """{synset: [paths]} of flat ILSVRC2012_val_NNNNNNNN.JPEG files."""
+  if not validation_labels_file or not os.path.exists(validation_labels_file):
+    raise FileNotFoundError(
+        f'{data_dir} holds {len(names)} flat validation images (ILSVRC2012_val_*.JPEG) but '
+        f'the validation labels file {validation_labels_file!r} does not exist. Pass '
+        f'--validation_labels_file (one synset a line, image N on line N; the package ships '
+        f'it as {imagenet.VALIDATION_LABELS_FILE}).')
+  with open(validation_labels_file) as f:
+    val_synsets = [line.strip() for line in f if line.strip()]
+  out: Dict[str, List[str]] = {}
+  for name in names:
+    number = int(_VALIDATION_NAME.match(name).group(1))
+    if not 1 <= number <= len(val_synsets):
+      raise ValueError(f'{os.path.join(data_dir, name)}: image number {number} has no label in '
+                       f'{validation_labels_file} ({len(val_synsets)} lines). Is it an '
+                       'ILSVRC-2012 validation image?')
+    out.setdefault(val_synsets[number - 1], []).append(os.path.join(data_dir, name))
+  if len(names) < len(val_synsets):
+    logging.warning('%s holds %d of the %d validation images.', data_dir, len(names),
+                    len(val_synsets))
+  return out
 
 
 def build_synset_lookup(metadata_file: str) -> Dict[str, str]:
@@ -211,7 +340,7 @@ def _process_shards(thread_index, ranges, name, filenames, synsets, labels, huma
           data, height, width = process_image(filenames[i])
           example = convert_to_example(filenames[i], data, labels[i], synsets[i],
                                        humans[synsets[i]],
-                                       bboxes.get(os.path.basename(filenames[i]), []),
+                                       bboxes.get(source_basename(filenames[i]), []),
                                        height, width)
           writer.write(example.SerializeToString())
           with lock:
@@ -223,12 +352,15 @@ def _process_shards(thread_index, ranges, name, filenames, synsets, labels, huma
 
 def process_dataset(name: str, directory: str, num_shards: int, synset_to_human: Dict[str, str],
                     bboxes: Dict[str, List[List[float]]], output_directory: str,
-                    labels_file: str, num_threads: int) -> int:
+                    labels_file: str, num_threads: int,
+                    validation_labels_file: Optional[str] = imagenet.VALIDATION_LABELS_FILE
+                    ) -> int:
   """Converts one split; returns the number of images written."""
   if num_shards % num_threads:
     raise ValueError(f'The number of threads must divide the number of shards. '
                      f'Received: {name}_shards={num_shards}, num_threads={num_threads}')
-  filenames, synsets, labels = find_image_files(directory, labels_file)
+  filenames, synsets, labels = find_image_files(directory, labels_file,
+                                                validation_labels_file)
   missing = sorted(set(synsets) - set(synset_to_human))
   if missing:
     raise ValueError(f'{len(missing)} synsets have no human-readable name in the metadata '
@@ -255,19 +387,18 @@ def run(train_directory: Optional[str], validation_directory: Optional[str],
         output_directory: str, train_shards: int = 1024, validation_shards: int = 128,
         num_threads: int = 8, labels_file: str = imagenet.SYNSETS_FILE,
         imagenet_metadata_file: str = imagenet.METADATA_FILE,
-        bounding_box_file: Optional[str] = None) -> Dict[str, int]:
+        bounding_box_file: Optional[str] = None,
+        validation_labels_file: str = imagenet.VALIDATION_LABELS_FILE) -> Dict[str, int]:
   """Converts the given splits; returns {split: images written}."""
   synset_to_human = build_synset_lookup(imagenet_metadata_file)
   bboxes = build_bounding_box_lookup(bounding_box_file)
   written = {}
-  if validation_directory:
-    written['validation'] = process_dataset('validation', validation_directory,
-                                            validation_shards, synset_to_human, bboxes,
-                                            output_directory, labels_file, num_threads)
-  if train_directory:
-    written['train'] = process_dataset('train', train_directory, train_shards,
-                                       synset_to_human, bboxes, output_directory, labels_file,
-                                       num_threads)
+  for split, directory, shards in (('validation', validation_directory, validation_shards),
+                                   ('train', train_directory, train_shards)):
+    if directory:
+      written[split] = process_dataset(split, directory, shards, synset_to_human, bboxes,
+                                       output_directory, labels_file, num_threads,
+                                       validation_labels_file)
   return written
 
 
@@ -275,8 +406,12 @@ FLAGS = flags.FLAGS
 
 
 def _define_flags():
-  flags.DEFINE_string('train_directory', '/tmp/', 'Training data directory')
-  flags.DEFINE_string('validation_directory', '/tmp/', 'Validation data directory')
+  flags.DEFINE_string('train_directory', None,
+                      'Training images: synset folders or the per-synset .tar files of '
+                      'ILSVRC2012_img_train.tar (unset: no train split).')
+  flags.DEFINE_string('validation_directory', None,
+                      'Validation images: the flat ILSVRC2012_val_*.JPEG folder or synset '
+                      'folders (unset: no validation split).')
   flags.DEFINE_string('output_directory', '/tmp/', 'Output data directory')
   flags.DEFINE_integer('train_shards', 1024, 'Number of shards in training TFRecord files.')
   flags.DEFINE_integer('validation_shards', 128,
@@ -285,25 +420,47 @@ def _define_flags():
   flags.DEFINE_string('labels_file', imagenet.SYNSETS_FILE, 'Labels file (one synset a line).')
   flags.DEFINE_string('imagenet_metadata_file', imagenet.METADATA_FILE,
                       'ImageNet metadata file (synset<TAB>human-readable names).')
+  flags.DEFINE_string('validation_labels_file', imagenet.VALIDATION_LABELS_FILE,
+                      'Synset of each flat validation image, image N on line N (shipped).')
   flags.DEFINE_string('bounding_box_file', './imagenet_2012_bounding_boxes.csv',
                       'Bounding box file (file.JPEG,xmin,ymin,xmax,ymax); missing: no boxes.')
 
 
 def main(argv):
-  del argv
+  from slimvision.core import cli  # pylint: disable=g-import-not-at-top
+  cli.check_no_arguments(argv)
+  cli.check(FLAGS.train_directory or FLAGS.validation_directory,
+            'Nothing to convert: pass --train_directory and/or --validation_directory.')
+  cli.check_positive(train_shards=FLAGS.train_shards,
+                     validation_shards=FLAGS.validation_shards, num_threads=FLAGS.num_threads)
+  for split in ('train', 'validation'):
+    shards = getattr(FLAGS, f'{split}_shards')
+    cli.check(not getattr(FLAGS, f'{split}_directory') or shards % FLAGS.num_threads == 0,
+              f'--num_threads={FLAGS.num_threads} must divide --{split}_shards={shards}.')
+  for flag in ('labels_file', 'imagenet_metadata_file'):
+    cli.check(os.path.isfile(getattr(FLAGS, flag)),
+              f'--{flag}={getattr(FLAGS, flag)}: no such file (the shipped one is the default).')
+  with cli.usage_errors():
+    for flag in ('train_directory', 'validation_directory'):
+      cli.check_directory(flag, getattr(FLAGS, flag), required=False,
+                          what='a folder of ImageNet images (see --help for the layouts)')
+      if getattr(FLAGS, flag):
+        find_image_files(getattr(FLAGS, flag), FLAGS.labels_file, FLAGS.validation_labels_file)
   box_file = FLAGS.bounding_box_file
   if box_file and not os.path.exists(box_file):
     logging.warning('Bounding box file %s not found; writing no boxes.', box_file)
     box_file = None
   written = run(FLAGS.train_directory, FLAGS.validation_directory, FLAGS.output_directory,
                 FLAGS.train_shards, FLAGS.validation_shards, FLAGS.num_threads,
-                FLAGS.labels_file, FLAGS.imagenet_metadata_file, box_file)
+                FLAGS.labels_file, FLAGS.imagenet_metadata_file, box_file,
+                FLAGS.validation_labels_file)
   logging.info('Wrote %s to %s.', written, FLAGS.output_directory)
 
 
 def cli():
-  _define_flags()
-  app.run(main)
+  """Console entry point; `python -m slimvision.datasets.build_imagenet_data`."""
+  from slimvision.core import cli as cli_lib  # pylint: disable=g-import-not-at-top
+  cli_lib.run(main, __name__, define_flags=_define_flags)
 
 
 if __name__ == '__main__':

@@ -12,6 +12,7 @@ Two checkpoint layouts are read, by the same code and with the same checks:
 """
 
 import dataclasses
+import functools
 import os
 import re
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
@@ -417,8 +418,8 @@ def _classes_advice(ckpt_classes: int, model_classes: int, command: Optional[str
     return why + f'Build the model with num_classes={ckpt_classes}.'
   why = f'the checkpoint has {ckpt_classes} classes and the model {model_classes}. '
   if command == EVAL:
-    return why + (f'Pass the --dataset_name (and --dataset_dir) the checkpoint was trained on, '
-                  f'or --num_classes={ckpt_classes}.')
+    return why + ('Pass the --dataset_name and --dataset_dir it was trained on (the model '
+                  "takes that dataset's number of classes).")
   if command == EXPORT:
     return why + (f'Pass --dataset_name=<the dataset it was trained on> or '
                   f'--num_classes={ckpt_classes}.')
@@ -431,15 +432,96 @@ def _classes_advice(ckpt_classes: int, model_classes: int, command: Optional[str
   return why + f'Build the model with num_classes={ckpt_classes}.'
 
 
+@functools.lru_cache(maxsize=None)
+def _body_shapes(name: str) -> Tuple[Tuple[str, Tuple[int, ...]], ...]:
+  """(slim name, shape) of registered net `name`'s variables outside its heads."""
+  from . import nets_factory  # pylint: disable=g-import-not-at-top
+  fn = nets_factory.get_network_fn(name, num_classes=7)
+  shapes = slim_variable_names(fn)
+  heads = fn.spec.head_scopes(shapes)
+  return tuple(sorted((n, s) for n, s in shapes.items() if not _excluded(n, heads)))
+
+
+def mismatch(net, path: str) -> Optional[str]:
+  """None when every model variable is in the checkpoint with its shape, else a
+  short account of what is not (for a caller that has its own advice).
+
+  Args:
+    net: a NetworkFn or keras.Model.
+    path: a checkpoint prefix, one of its files or a directory.
+  """
+  plan = _plan(net, resolve_checkpoint_path(path), (), use_moving_averages=False)
+  if not plan.mis_shaped and not plan.missing:
+    return None
+  parts = []
+  if plan.mis_shaped:
+    name, ckpt_shape, model_shape = plan.mis_shaped[-1]
+    parts.append(f'{len(plan.mis_shaped)} variable(s) of another shape, e.g. {name}: '
+                 f'{_format_shape(ckpt_shape)} in the checkpoint, {_format_shape(model_shape)} '
+                 'in the model')
+  if plan.missing:
+    parts.append(f'{len(plan.missing)} variable(s) missing, e.g. {plan.missing[0]}')
+  return '; '.join(parts)
+
+
+def networks_fitting(path: str, skip: Sequence[str] = ()) -> List[str]:
+  """Registered nets whose variables, classifier and auxiliary heads aside, have
+  the names and shapes of the checkpoint's: the `--model_name` it was trained
+  as (e.g. `mobilenet_v2_140` for a MobileNet V2 of depth multiplier 1.4). The
+  names must be the same; a few shapes may differ (those that follow the image
+  size the checkpoint was trained at).
+
+  Only nets whose variable scope the checkpoint holds are built (at their
+  default size, once per process), so this takes seconds, not minutes.
+
+  Args:
+    path: a checkpoint prefix, one of its files or a directory.
+    skip: names not to consider (the net that did not fit).
+  """
+  from . import nets_factory  # pylint: disable=g-import-not-at-top
+  ckpt = {n: shape for n, (_, shape) in checkpoint_variables(path).items()
+          if not _AUXILIARY.search(n) and not n.endswith('/' + EMA_SUFFIX)}
+  roots = {n.split('/')[0] for n in ckpt}
+  scopes = {nets_factory.get_spec(n).scope for n in nets_factory.list_networks()}
+  candidates = [n for n in nets_factory.list_networks() if n not in skip and (
+      nets_factory.get_spec(n).scope in roots or
+      (nets_factory.get_spec(n).scope is None and not roots & scopes))]
+  fitting = []
+  for name in candidates:
+    body = dict(_body_shapes(name))
+    heads = nets_factory.get_spec(name).head_scopes(ckpt)
+    names = {n for n in ckpt if not _excluded(n, heads)}
+    # The same names, and the same shapes but for the few that follow the image
+    # size (a dense layer after a flatten, as LeNet's): a width variant differs
+    # in nearly every shape.
+    same = sum(ckpt[n] == shape for n, shape in body.items() if n in names)
+    if names == set(body) and same >= 0.75 * len(body):
+      fitting.append(name)
+  return fitting
+
+
 def _restore_error(prefix, model_name, model_vars, ckpt, mis_shaped, missing, unknown,
                    spec=None, command: Optional[str] = None) -> str:
   lines = [f'Checkpoint {prefix} does not fit model {model_name!r}:']
   model_roots = {n.split('/')[0] for n in model_vars}
   ckpt_roots = {n.split('/')[0] for n in ckpt if not _AUXILIARY.search(n)}
-  if ckpt_roots and not ckpt_roots & model_roots:
-    lines.append(f"  it holds variables under {', '.join(sorted(ckpt_roots))}, the model's are "
-                 f"under {', '.join(sorted(model_roots))}: is it a checkpoint of another "
-                 'network (check --model_name)?')
+  another_net = bool(ckpt_roots) and not ckpt_roots & model_roots
+  mostly_other = len(mis_shaped) + len(missing) > len(model_vars) // 2
+  if another_net or mostly_other:
+    what = (f"it holds variables under {', '.join(sorted(ckpt_roots)[:4])}, the model's are "
+            f"under {', '.join(sorted(model_roots)[:4])}: a checkpoint of another network"
+            if another_net else
+            f"{len(mis_shaped) + len(missing)} of the model's {len(model_vars)} variables have "
+            'another shape or are missing: a checkpoint of another width (depth '
+            'multiplier) or variant of the network')
+    fitting = networks_fitting(prefix, skip=[spec.name] if spec is not None else ())
+    if fitting:
+      flag = ' or '.join(f'--model_name={n}' if command else f"model_name='{n}'"
+                         for n in fitting)
+      lines.append(f'  {what}; it fits {flag}.')
+    else:
+      lines.append(f'  {what}, and no registered net fits it: check --model_name and the '
+                   'options it was trained with.')
   channels = _input_channels_mismatch(mis_shaped)
   if channels:
     name, ckpt_channels, model_channels = channels
@@ -458,15 +540,18 @@ def _restore_error(prefix, model_name, model_vars, ckpt, mis_shaped, missing, un
     lines.append('  ' + _classes_advice(*classes, command))
   if mis_shaped:
     lines.append(f'  {len(mis_shaped)} variable(s) with another shape (checkpoint vs model):')
-    lines += [f'    {n}: {_format_shape(c)} vs {_format_shape(m)}' for n, c, m in mis_shaped]
+    lines += _first([f'    {n}: {_format_shape(c)} vs {_format_shape(m)}'
+                     for n, c, m in mis_shaped])
   if missing:
     lines.append(f'  {len(missing)} model variable(s) missing from the checkpoint:')
-    lines += [f'    {n}' for n in missing]
+    lines += _first([f'    {n}' for n in missing])
   if unknown:
     lines.append(f'  {len(unknown)} checkpoint variable(s) unknown to the model:')
-    lines += [f'    {n}' for n in unknown]
+    lines += _first([f'    {n}' for n in unknown])
   problems = [n for n, _, _ in mis_shaped] + list(missing) + list(unknown)
   only_heads = spec is not None and all(spec.head_scopes([n]) for n in problems)
+  if another_net or mostly_other:
+    return '\n'.join(lines)  # Excluding scopes would restore next to nothing.
   if command in _INFERENCE_COMMANDS:
     # These commands restore every weight they use: excluding a scope would leave
     # it random, so the only advice is to build the model the checkpoint holds.
@@ -487,6 +572,12 @@ def _restore_error(prefix, model_name, model_vars, ckpt, mis_shaped, missing, un
       hint += ', or pass ignore_missing_vars=True (--ignore_missing_vars) for the missing ones'
   lines.append(hint + '.')
   return '\n'.join(lines)
+
+
+def _first(lines: List[str], limit: int = 12) -> List[str]:
+  if len(lines) <= limit:
+    return lines
+  return lines[:limit] + [f'    ... and {len(lines) - limit} more']
 
 
 # ----------------------------------------------------------------------------

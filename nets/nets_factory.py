@@ -90,6 +90,14 @@ class NetworkSpec:
     return 'current_step' in self._parameters
 
   @property
+  def scope(self) -> Optional[str]:
+    """The variable scope every weight sits under (`InceptionV3`), or None when the
+    net has no single one (NASNet's `cell_N`, `final_layer`, ...)."""
+    param = self._parameters.get('scope')
+    default = None if param is None else param.default
+    return default if isinstance(default, str) else None
+
+  @property
   def has_optional_aux_logits(self) -> bool:
     """Whether the auxiliary head can be left out (`create_aux_logits`)."""
     return 'create_aux_logits' in self._parameters

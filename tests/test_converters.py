@@ -1,6 +1,7 @@
 """Converters: run on local copies of the real archive formats, never the internet."""
 
 import functools
+import glob
 import hashlib
 import http.server
 import os
@@ -267,6 +268,69 @@ def test_build_imagenet_data_reports_bad_images(tmp_path):
   with pytest.raises(ValueError, match='broken.JPEG'):
     build_imagenet_data.run(str(tmp_path / 'train'), None, str(tmp_path / 'out'),
                             train_shards=1, num_threads=1, labels_file=str(synsets))
-  with pytest.raises(FileNotFoundError, match='n01440764'):
+  with pytest.raises(FileNotFoundError, match='does not exist'):
     build_imagenet_data.run(str(tmp_path / 'nothing'), None, str(tmp_path / 'out'),
                             train_shards=1, num_threads=1, labels_file=str(synsets))
+  (tmp_path / 'other').mkdir()
+  (tmp_path / 'other' / 'photo.png').write_bytes(b'')
+  with pytest.raises(FileNotFoundError, match=r'holds 1 entries \(photo.png\).*n01440764'):
+    build_imagenet_data.run(str(tmp_path / 'other'), None, str(tmp_path / 'out'),
+                            train_shards=1, num_threads=1, labels_file=str(synsets))
+
+
+def _records(directory, split):
+  out = {}
+  for path in sorted(glob.glob(os.path.join(directory, f'{split}-*'))):
+    for record in tf.data.TFRecordDataset(path):
+      feature = tf.train.Example.FromString(record.numpy()).features.feature
+      name = feature['image/filename'].bytes_list.value[0].decode()
+      out[name] = (feature['image/class/synset'].bytes_list.value[0].decode(),
+                   feature['image/class/label'].int64_list.value[0],
+                   feature['image/encoded'].bytes_list.value[0])
+  return out
+
+
+def test_build_imagenet_data_takes_the_layouts_imagenet_is_distributed_in(tmp_path):
+  from slimvision.datasets import imagenet  # pylint: disable=g-import-not-at-top
+  synsets = imagenet.synsets()
+  val_synsets = open(imagenet.VALIDATION_LABELS_FILE).read().split()
+  jpeg = lambda i: tf.io.encode_jpeg(np.full((8, 10, 3), 20 * i, np.uint8)).numpy()
+  # Validation as distributed: one flat folder; and the same images sorted into synset folders.
+  for i in range(1, 7):
+    name = f'ILSVRC2012_val_{i:08d}.JPEG'
+    (tmp_path / 'val_flat').mkdir(exist_ok=True)
+    (tmp_path / 'val_flat' / name).write_bytes(jpeg(i))
+    (tmp_path / 'val_sorted' / val_synsets[i - 1]).mkdir(parents=True, exist_ok=True)
+    (tmp_path / 'val_sorted' / val_synsets[i - 1] / name).write_bytes(jpeg(i))
+  # Train as distributed: one uncompressed tar per synset; and the same as folders.
+  (tmp_path / 'train_tars').mkdir()
+  for k, synset in enumerate(synsets[:3]):
+    folder = tmp_path / 'train_folders' / synset
+    folder.mkdir(parents=True)
+    for j in range(2):
+      (folder / f'{synset}_{j}.JPEG').write_bytes(jpeg(k * 2 + j))
+    with tarfile.open(tmp_path / 'train_tars' / f'{synset}.tar', 'w') as tar:
+      for j in range(2):
+        tar.add(folder / f'{synset}_{j}.JPEG', arcname=f'{synset}_{j}.JPEG')
+  runs = {}
+  for layout, train_dir, val_dir in (('distributed', 'train_tars', 'val_flat'),
+                                     ('folders', 'train_folders', 'val_sorted')):
+    out = tmp_path / f'out_{layout}'
+    written = build_imagenet_data.run(str(tmp_path / train_dir), str(tmp_path / val_dir),
+                                      str(out), train_shards=2, validation_shards=2,
+                                      num_threads=1)
+    assert written == {'validation': 6, 'train': 6}
+    runs[layout] = (_records(out, 'validation'), _records(out, 'train'),
+                    sorted(os.listdir(out)))
+  validation, train, files = runs['distributed']
+  assert {n: v[0] for n, v in validation.items()} == {
+      f'ILSVRC2012_val_{i:08d}.JPEG': val_synsets[i - 1] for i in range(1, 7)}
+  assert all(label == synsets.index(synset) + 1 for synset, label, _ in validation.values())
+  assert {n: v[0] for n, v in train.items()} == {
+      f'{s}_{j}.JPEG': s for s in synsets[:3] for j in range(2)}
+  # The same images in either layout give the same records in the same shards.
+  assert runs['distributed'] == runs['folders']
+  # A flat file numbered beyond the 50,000 labels is named.
+  (tmp_path / 'val_flat' / 'ILSVRC2012_val_00050001.JPEG').write_bytes(jpeg(1))
+  with pytest.raises(ValueError, match='ILSVRC2012_val_00050001.JPEG.*50000 lines'):
+    build_imagenet_data.find_image_files(str(tmp_path / 'val_flat'), imagenet.SYNSETS_FILE)

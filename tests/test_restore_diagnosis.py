@@ -78,3 +78,75 @@ def test_grey_checkpoint_for_classification_names_use_grayscale_only(tmp_path):
     checkpoints.restore_for_inference(rgb, prefix, command=checkpoints.CLASSIFY)
   message = str(error.value)
   assert '--use_grayscale on' in message and 'exclude' not in message
+
+
+_SCRIPTS = {checkpoints.TRAIN: 'train_image_classifier.py',
+            checkpoints.EVAL: 'eval_image_classifier.py',
+            checkpoints.EXPORT: 'export_inference_graph.py',
+            checkpoints.CLASSIFY: 'classify_image.py'}
+
+
+def _script_flags(command):
+  """The flags a script defines (read from its source, as --help would list them)."""
+  import os  # pylint: disable=g-import-not-at-top
+  import re  # pylint: disable=g-import-not-at-top
+  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  with open(os.path.join(root, _SCRIPTS[command])) as f:
+    return set(re.findall(r"DEFINE_\w+\(\s*'(\w+)'", f.read()))
+
+
+@pytest.fixture(scope='module')
+def mismatches(tmp_path_factory):
+  """(checkpoint, model) pairs that do not fit, one per kind of cause."""
+  tmp = tmp_path_factory.mktemp('mismatch')
+
+  def saved(name, **kwargs):
+    fn = nets_factory.get_network_fn(name, image_size=32, **kwargs)
+    tag = '_'.join([name] + [f'{k}{v}' for k, v in sorted(kwargs.items())])
+    return checkpoints.save_slim_checkpoint(fn, str(tmp / f'{tag}.ckpt'))
+
+  def model(name, **kwargs):
+    return nets_factory.get_network_fn(name, image_size=32, **kwargs)
+
+  return {
+      'background_class': (saved('mobilenet_v1_025', num_classes=1000),
+                           model('mobilenet_v1_025', num_classes=1001)),
+      'other_classes': (saved('mobilenet_v1_025', num_classes=10),
+                        model('mobilenet_v1_025', num_classes=1001)),
+      'grey_input': (saved('mobilenet_v1_025', input_channels=1),
+                     model('mobilenet_v1_025')),
+      'other_width': (saved('mobilenet_v1_050'), model('mobilenet_v1_025')),
+      'other_net': (saved('lenet'), model('cifarnet')),
+  }
+
+
+@pytest.mark.parametrize('command', sorted(_SCRIPTS))
+@pytest.mark.parametrize('kind', ['background_class', 'other_classes', 'grey_input',
+                                  'other_width', 'other_net'])
+def test_advice_names_only_flags_the_command_has(mismatches, command, kind):
+  prefix, fn = mismatches[kind]
+  with pytest.raises(ValueError) as error:
+    if command == checkpoints.TRAIN:
+      checkpoints.restore_checkpoint(fn, prefix, command=command)
+    else:
+      checkpoints.restore_for_inference(fn, prefix, command=command)
+  message = str(error.value)
+  import re  # pylint: disable=g-import-not-at-top
+  named = set(re.findall(r'--(\w+)', message))
+  assert named, message
+  assert named <= _script_flags(command), (named - _script_flags(command), message)
+  expected = {'background_class': 'labels_offset', 'grey_input': 'use_grayscale',
+              'other_width': 'model_name', 'other_net': 'model_name'}
+  if kind in expected:
+    assert expected[kind] in named, message
+  if kind in ('other_width', 'other_net'):
+    # The net the checkpoint fits is named; excluding scopes would restore nothing.
+    fits = {'other_width': 'mobilenet_v1_050', 'other_net': 'lenet'}[kind]
+    assert f'--model_name={fits}' in message and 'exclude' not in message, message
+
+
+def test_library_advice_names_arguments_not_flags(mismatches):
+  prefix, fn = mismatches['other_width']
+  with pytest.raises(ValueError, match="model_name='mobilenet_v1_050'"):
+    checkpoints.restore_checkpoint(fn, prefix)
+  assert checkpoints.networks_fitting(prefix) == ['mobilenet_v1_050']

@@ -1,0 +1,265 @@
+"""What every command-line script shares: quiet start-up, its own flags in --help,
+and one paragraph for each mistake instead of a traceback.
+
+A script defines its absl flags and a `main(argv)`, then calls `cli.run(main,
+__name__)`. Exit status:
+* 0: done;
+* 1: a failure at run time the user can act on (a checkpoint that does not fit
+  the model, data that cannot be read, a loss that diverged): `ValueError`,
+  `OSError`, `FloatingPointError` (`train.NonFiniteLossError`), TensorFlow's
+  data and file errors;
+* 2: a usage error, found before any work starts: an unknown or malformed
+  flag, a value out of range, a path that does not exist, an unknown net or
+  dataset (`UsageError`, or a `ValueError` raised inside `usage_errors()`).
+
+Both print one paragraph, `<command>: error: <what was wrong, what was
+expected, what to do>`, and no traceback. Any other exception is a bug and
+keeps its traceback.
+
+TensorFlow's C++ and CUDA start-up lines (`cudart_stub.cc: Could not find cuda
+drivers`, `cpu_feature_guard.cc`, `failed call to cuInit` on a machine without
+a GPU) are hidden by default: TensorFlow is imported, and its GPUs listed, with
+the process's stderr pointed at /dev/null, and `TF_CPP_MIN_LOG_LEVEL` defaults
+to 2. `--tf_startup_logs` (or `TF_CPP_MIN_LOG_LEVEL` set in the environment)
+shows them again.
+"""
+
+import contextlib
+import functools
+import os
+import sys
+from typing import Callable, Iterator, Optional, Sequence
+
+from absl import app
+from absl import flags
+from absl import logging
+
+FLAGS = flags.FLAGS
+
+flags.DEFINE_boolean('tf_startup_logs', False,
+                     "Show TensorFlow's C++ and CUDA start-up lines (hidden by default; also "
+                     'shown when TF_CPP_MIN_LOG_LEVEL is set).')
+
+USAGE_EXIT, FAILURE_EXIT = 2, 1
+
+
+class UsageError(Exception):
+  """A command line that cannot work; the script exits with status 2."""
+
+
+@contextlib.contextmanager
+def usage_errors() -> Iterator[None]:
+  """Turns `ValueError` / `FileNotFoundError` raised inside into a `UsageError`.
+
+  For the up-front checks of a script (building its config, looking up its net
+  and dataset, resolving its paths): what they reject is the command line.
+  """
+  try:
+    yield
+  except (ValueError, FileNotFoundError, NotADirectoryError) as e:
+    raise UsageError(str(e)) from e
+
+
+def check(condition: bool, message: str) -> None:
+  """Raises `UsageError(message)` unless `condition`."""
+  if not condition:
+    raise UsageError(message)
+
+
+def check_positive(**values: Optional[float]) -> None:
+  """Each `flag=value` given (not None) must be > 0."""
+  for flag, value in values.items():
+    check(value is None or value > 0,
+          f'--{flag} must be a positive number. Received: --{flag}={value}.')
+
+
+def check_directory(flag: str, path: Optional[str], required: bool = True,
+                    what: str = 'the directory') -> None:
+  """`--flag` names an existing directory (or is unset when not `required`)."""
+  if not path:
+    check(not required, f'--{flag} is required: {what}.')
+    return
+  check(os.path.isdir(path) or '://' in path,
+        f'--{flag}={path} does not exist or is not a directory; expected {what}.')
+
+
+def check_files(paths: Sequence[str], what: str = 'an image file') -> None:
+  """Every path exists and is a file."""
+  missing = [p for p in paths if not os.path.isfile(p)]
+  check(not missing, f"{', '.join(missing)}: no such file; expected {what} for each "
+        'argument after the flags.')
+
+
+def check_no_arguments(argv: Sequence[str]) -> None:
+  """A script that takes flags only."""
+  check(len(argv) <= 1, f"Unexpected arguments: {' '.join(argv[1:])}. This command takes "
+        'flags only (--name=value); a value with spaces needs quotes.')
+
+
+def check_network(model_name: str, image_size: Optional[int] = None,
+                  size_flag: str = 'image_size', is_training: bool = False) -> None:
+  """`model_name` is registered and `image_size` (if given) is one it can take.
+
+  The smallest size is computed from the net (`nets_factory.minimum_image_size`),
+  only when `image_size` is below the net's default.
+  """
+  from slimvision.nets import nets_factory  # pylint: disable=g-import-not-at-top
+  with usage_errors():
+    spec = nets_factory.get_spec(model_name)
+  if image_size is None:
+    return
+  check(image_size > 0, f'--{size_flag} must be a positive number of pixels. '
+        f'Received: --{size_flag}={image_size}.')
+  if image_size >= spec.default_image_size:
+    return
+  smallest = nets_factory.minimum_image_size(model_name, is_training=is_training)
+  check(image_size >= smallest,
+        f'--{size_flag}={image_size} is too small for {model_name}: its layers need at least '
+        f'{smallest} x {smallest} pixels ({"training" if is_training else "inference"}; '
+        f'default {spec.default_image_size}). Pass --{size_flag}={smallest} or more.')
+
+
+def check_dataset(dataset_name: str, split_name: str, dataset_dir: Optional[str]) -> None:
+  """The dataset and split exist and `dataset_dir` holds the split's files."""
+  from slimvision.datasets import dataset_factory  # pylint: disable=g-import-not-at-top
+  check_directory('dataset_dir', dataset_dir,
+                  what=f'the directory holding the {dataset_name} TFRecords '
+                  '(written by download_and_convert_data.py or build_imagenet_data)')
+  with usage_errors():
+    dataset_factory.get_dataset(dataset_name, split_name, dataset_dir).list_files()
+
+
+def check_checkpoint(path: Optional[str], flag: str = 'checkpoint_path',
+                     required: bool = True) -> None:
+  """`--flag` names a checkpoint: a prefix, one of its files, or a directory holding one."""
+  if not path:
+    check(not required, f'--{flag} is required: a checkpoint prefix (model.ckpt-1000), one '
+          'of its files, or a directory holding checkpoints.')
+    return
+  from slimvision.nets import checkpoints  # pylint: disable=g-import-not-at-top
+  try:
+    checkpoints.resolve_checkpoint_path(path)
+  except ValueError as e:
+    raise UsageError(f'--{flag}: {e}') from e
+
+
+# ----------------------------------------------------------------------------
+# Start-up
+# ----------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _stderr_to_devnull() -> Iterator[None]:
+  """Points file descriptor 2 (C++ logging writes there too) at /dev/null."""
+  sys.stderr.flush()
+  saved = os.dup(2)
+  devnull = os.open(os.devnull, os.O_WRONLY)
+  try:
+    os.dup2(devnull, 2)
+    yield
+  finally:
+    sys.stderr.flush()
+    os.dup2(saved, 2)
+    os.close(saved)
+    os.close(devnull)
+
+
+def import_tensorflow(show_startup_logs: bool = False):
+  """Imports TensorFlow, hiding its start-up lines unless asked; returns the module.
+
+  Lines are shown when `show_startup_logs`, when TensorFlow is already
+  imported, or when the environment sets `TF_CPP_MIN_LOG_LEVEL` (the user
+  chose a level).
+  """
+  if show_startup_logs or 'tensorflow' in sys.modules or 'TF_CPP_MIN_LOG_LEVEL' in os.environ:
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    return tf
+  os.environ['TF_CPP_MIN_LOG_LEVEL'] = '2'
+  with _stderr_to_devnull():
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    tf.config.list_physical_devices('GPU')  # CUDA's probe logs here on a machine without GPU.
+  return tf
+
+
+def startup_logs_requested(argv: Sequence[str]) -> bool:
+  """Whether `--tf_startup_logs` is on in `argv`, for a script that imports
+  TensorFlow before absl parses its flags."""
+  on = {'--tf_startup_logs', '--tf_startup_logs=true', '--tf_startup_logs=1'}
+  return any(a.lower() in on for a in argv)
+
+
+def _failure_types() -> tuple:
+  """Exceptions reported in one paragraph with exit status 1."""
+  types = [ValueError, OSError, FloatingPointError]
+  tf = sys.modules.get('tensorflow')
+  if tf is not None:
+    types += [tf.errors.NotFoundError, tf.errors.DataLossError,
+              tf.errors.PermissionDeniedError, tf.errors.ResourceExhaustedError,
+              tf.errors.InvalidArgumentError]
+  return tuple(types)
+
+
+def _say(prog: str, message: str, usage: bool) -> None:
+  text = f'{prog}: error: {message}'.rstrip()
+  if usage:
+    text += f'\n(Run {prog} --help to see the flags.)'
+  sys.stderr.write(text + '\n')
+  sys.stderr.flush()
+
+
+def _guarded(main: Callable[[Sequence[str]], Optional[int]], argv: Sequence[str]) -> int:
+  prog = os.path.basename(argv[0]) if argv else 'slimvision'
+  try:
+    import_tensorflow(FLAGS['tf_startup_logs'].value)
+    return main(argv) or 0
+  except UsageError as e:
+    _say(prog, str(e), usage=True)
+    return USAGE_EXIT
+  except _failure_types() as e:  # pylint: disable=catching-non-exception
+    message = getattr(e, 'message', None) or str(e)
+    _say(prog, message, usage=False)
+    logging.debug('Traceback of the failure above:', exc_info=True)
+    return FAILURE_EXIT
+
+
+def _parse_flags(argv: Sequence[str]) -> Sequence[str]:
+  """absl's parsing, with a flag error answered in one paragraph (exit status 2)."""
+  try:
+    return FLAGS(argv)
+  except flags.Error as e:
+    _say(os.path.basename(argv[0]), str(e), usage=True)
+    sys.exit(USAGE_EXIT)
+
+
+def _adopt_as_main(module_name: str) -> None:
+  """Makes `--help` show `module_name`'s flags and docstring when it is not `__main__`.
+
+  A console command (`slimvision-train`) runs a wrapper as `__main__`; absl's
+  --help lists the flags of the main module (named after sys.argv[0]) and
+  prints `__main__`'s docstring, so the command's flags are registered under
+  that name too.
+  """
+  module = sys.modules[module_name]
+  main_name = sys.argv[0]
+  by_module = FLAGS.flags_by_module_dict()
+  own = list(by_module.get(module_name, [])) + list(by_module.get(main_name, []))
+  own += [FLAGS[name] for name in ('tf_startup_logs',)]
+  for flag in own:
+    FLAGS.register_key_flag_for_module(main_name, flag)
+  main = sys.modules.get('__main__')
+  if main is not None and main is not module and not getattr(main, '__doc__', None):
+    main.__doc__ = module.__doc__
+
+
+def run(main: Callable[[Sequence[str]], Optional[int]], module_name: str,
+        define_flags: Optional[Callable[[], None]] = None) -> None:
+  """Runs a script's `main(argv)` under absl with the behaviour described above.
+
+  Args:
+    main: the script's main; returns an exit status or None (0).
+    module_name: the script module's `__name__` (whose flags --help lists).
+    define_flags: called first, for scripts that define their flags lazily.
+  """
+  if define_flags is not None:
+    define_flags()
+  _adopt_as_main(module_name)
+  app.run(functools.partial(_guarded, main), argv=sys.argv, flags_parser=_parse_flags)
