@@ -236,6 +236,25 @@ def _train(config, input_fn, num_samples, num_classes, strategy, global_batch, c
         shadow.assign_sub((shadow - averaged[name]) * (1.0 - decay))
     return metrics, shown
 
+  # Checkpoints are written only from finite state (weights, statistics, averages).
+  watched = [v for v in list(averaged.values()) + list((ema or {}).values())
+             if v.dtype.is_floating]
+
+  @tf.function
+  def state_is_finite():
+    return tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(v)) for v in watched]))
+
+  def save(current):
+    if not bool(state_is_finite()):
+      raise NonFiniteLossError(
+          f'The weights are not finite after step {current}: no checkpoint written. The last '
+          f'good checkpoint, {last_saved or "none written"}, is left in place. Lower '
+          '--learning_rate, check the input data, or resume from that checkpoint with other '
+          'settings.')
+    path = manager.save(checkpoint_number=current)
+    logging.info('Saved %s.', path)
+    return path
+
   # --------------------------------------------------------------------------
   # The loop: progress, summaries, checkpoints, SIGTERM, non-finite losses.
   # --------------------------------------------------------------------------
@@ -291,13 +310,11 @@ def _train(config, input_fn, num_samples, num_classes, strategy, global_batch, c
                         current)
         break
       if want_save:
-        last_saved, saved_step = manager.save(checkpoint_number=current), current
+        last_saved, saved_step = save(current), current
         last_save_time = now
-        logging.info('Saved %s.', last_saved)
   current = int(step.numpy())
   if saved_step != current:
-    last_saved = manager.save(checkpoint_number=current)
-    logging.info('Saved %s.', last_saved)
+    last_saved = save(current)
   writer.flush()
   return TrainResult(global_step=current, loss=loss, checkpoint=last_saved,
                      stopped_by=stopped_by, losses=losses, network=net, strategy=strategy,

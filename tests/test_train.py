@@ -137,6 +137,19 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
   assert all(np.isfinite(v).all() for v in _weights(fn).values())
 
 
+def test_non_finite_weights_are_never_checkpointed(tmp_path):
+  # An update that overflows the weights (learning rate 1e39 is inf in float32)
+  # after steps whose losses were finite: the checkpoint of step 2 would hold
+  # inf / nan, so it is not written and the run stops naming step 1's.
+  config = _config(tmp_path, max_number_of_steps=10, save_interval_secs=0, optimizer='sgd')
+  _run(config.replace(max_number_of_steps=1))
+  with pytest.raises(train.NonFiniteLossError,
+                     match=r'weights are not finite after step 2.*model\.ckpt-1'):
+    _run(config.replace(learning_rate=1e39))
+  assert tf.train.latest_checkpoint(config.train_dir).endswith('model.ckpt-1')
+  assert not [f for f in os.listdir(config.train_dir) if f.startswith('model.ckpt-2')]
+
+
 def test_trainable_scopes_freeze_the_other_layers_and_their_statistics(tmp_path):
   init = nets_factory.get_network_fn('tiny_bn_net', num_classes=NUM_CLASSES)
   prefix = checkpoints.save_slim_checkpoint(init, str(tmp_path / 'init' / 'model.ckpt'))
