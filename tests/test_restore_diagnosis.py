@@ -1,5 +1,7 @@
 """A checkpoint that does not fit is answered with its cause, in the flags of the command."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -88,7 +90,6 @@ _SCRIPTS = {checkpoints.TRAIN: 'train_image_classifier.py',
 
 def _script_flags(command):
   """The flags a script defines (read from its source, as --help would list them)."""
-  import os  # pylint: disable=g-import-not-at-top
   import re  # pylint: disable=g-import-not-at-top
   root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
   with open(os.path.join(root, _SCRIPTS[command])) as f:
@@ -150,3 +151,26 @@ def test_library_advice_names_arguments_not_flags(mismatches):
   with pytest.raises(ValueError, match="model_name='mobilenet_v1_050'"):
     checkpoints.restore_checkpoint(fn, prefix)
   assert checkpoints.networks_fitting(prefix) == ['mobilenet_v1_050']
+
+
+def test_tf1_single_file_v1_checkpoint_loads(tmp_path):
+  # slim's 2016 releases (inception_v3.ckpt, vgg_16.ckpt) are TF1 V1 checkpoints:
+  # one file, no .index.
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  source = nets_factory.get_network_fn('lenet')
+  values = {n: v.numpy() for n, v in checkpoints.slim_variables(source).items()}
+  path = str(tmp_path / 'lenet.ckpt')
+  with tf.Graph().as_default():
+    variables = [tf.compat.v1.Variable(v, name=n) for n, v in values.items()]
+    saver = tf.compat.v1.train.Saver(variables,
+                                     write_version=tf.compat.v1.train.SaverDef.V1)
+    with tf.compat.v1.Session() as session:
+      session.run(tf.compat.v1.global_variables_initializer())
+      saver.save(session, path, write_meta_graph=False)
+  assert os.path.isfile(path) and not os.path.exists(path + '.index')
+  assert checkpoints.resolve_checkpoint_path(path) == path
+  target = nets_factory.get_network_fn('lenet')
+  report = checkpoints.restore_for_inference(target, path, command=checkpoints.EVAL)
+  assert len(report.restored) == len(values)
+  for name, var in checkpoints.slim_variables(target).items():
+    np.testing.assert_array_equal(var.numpy(), values[name])
