@@ -47,7 +47,7 @@ setup(
     packages=['slimvision'] + [f'slimvision.{p}' for p in SUBPACKAGES],
     package_data={'slimvision.datasets': ['data/*']},
     cmdclass={'build_py': BuildPy},
-    install_requires=['tensorflow>=2.16', 'numpy', 'absl-py'],
+    install_requires=['tensorflow>=2.16', 'numpy', 'absl-py', 'filelock>=3.12'],
     extras_require={'test': ['pytest', 'tf-slim', 'tf-keras', 'scikit-learn', 'pillow']},
     entry_points={'console_scripts': [
         'slimvision-train=slimvision.train_image_classifier:run',

@@ -38,6 +38,7 @@ import tensorflow as tf
 from . import optimizers
 from . import summaries
 from . import strategy as strategy_lib
+from . import train_dir_lock
 from .config import TrainConfig
 from ..nets import checkpoints, layers, nets_factory
 
@@ -97,6 +98,7 @@ def train(config: TrainConfig, input_fn: Optional[InputFn] = None,
   Raises:
     NonFiniteLossError: when the loss becomes NaN or infinite (the checkpoints
       written before are kept).
+    train_dir_lock.TrainDirInUseError: another trainer holds `train_dir`.
     ValueError: for an inconsistent configuration.
   """
   # --------------------------------------------------------------------------
@@ -111,8 +113,10 @@ def train(config: TrainConfig, input_fn: Optional[InputFn] = None,
   previous_policy = keras.mixed_precision.global_policy()
   if config.mixed_precision:
     keras.mixed_precision.set_global_policy(f'mixed_{config.mixed_precision}')
+  lock = train_dir_lock.TrainDirLock(config.train_dir) if chief else contextlib.nullcontext()
   try:
-    return _train(config, input_fn, num_samples, num_classes, strategy, global_batch, chief)
+    with lock:
+      return _train(config, input_fn, num_samples, num_classes, strategy, global_batch, chief)
   finally:
     keras.mixed_precision.set_global_policy(previous_policy)
 

@@ -14,6 +14,7 @@ import tensorflow as tf
 from slimvision.core import config as config_lib
 from slimvision.core import strategy as strategy_lib
 from slimvision.core import train
+from slimvision.core import train_dir_lock
 from slimvision.nets import checkpoints, nets_factory
 import train_testlib
 from train_testlib import NUM_CLASSES
@@ -264,3 +265,28 @@ def test_mixed_precision_trains_with_float32_variables(tmp_path, precision):
 def test_jit_compile_trains(tmp_path):
   result = _run(_config(tmp_path, jit_compile=True, max_number_of_steps=2))
   assert result.global_step == 2 and np.isfinite(result.losses).all()
+
+
+def test_a_second_trainer_on_the_same_train_dir_refuses(tmp_path):
+  config = _config(tmp_path)
+  with train_dir_lock.TrainDirLock(config.train_dir):
+    with pytest.raises(train_dir_lock.TrainDirInUseError,
+                       match=rf'--train_dir={config.train_dir} is in use by another trainer '
+                             rf'\(PID {os.getpid()} on host .*another --train_dir'):
+      _run(config)
+    assert not tf.train.latest_checkpoint(config.train_dir)
+  # Released at the end of the block: the next trainer runs.
+  assert _run(config).global_step == config.max_number_of_steps
+  assert sorted(f for f in os.listdir(config.train_dir) if f.startswith('.lock')) == ['.lock']
+
+
+def test_a_dead_trainers_lock_is_taken_over_with_a_message(tmp_path, caplog):
+  config = _config(tmp_path, max_number_of_steps=1)
+  os.makedirs(config.train_dir)
+  # What a trainer killed with -9 leaves: the holder file; the OS dropped the lock.
+  with open(os.path.join(config.train_dir, train_dir_lock.HOLDER_FILE), 'w') as f:
+    f.write('{"host": "elsewhere", "pid": 4242, "started": "2026-01-01T00:00:00"}')
+  with caplog.at_level('WARNING'):
+    assert _run(config).global_step == 1
+  assert any('did not stop cleanly' in r.getMessage() and 'PID 4242' in r.getMessage()
+             for r in caplog.records)
