@@ -19,13 +19,50 @@ DATA_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz'
 _NUM_TRAIN_FILES = 5
 
 
+# What CIFAR-10's pickles hold besides dicts, lists, ints and bytes: numpy arrays,
+# as numpy 1 and 2 pickle them (protocols 2 to 5). Nothing else is ever loaded.
+_ALLOWED_GLOBALS = frozenset([
+    ('numpy', 'ndarray'), ('numpy', 'dtype'),
+    ('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'),
+    ('numpy.core.numeric', '_frombuffer'), ('numpy._core.numeric', '_frombuffer'),
+    ('_codecs', 'encode'),
+])
+
+
+class _ArraysOnlyUnpickler(pickle.Unpickler):
+  """Unpickles the containers and numpy arrays of a CIFAR-10 batch, and refuses
+  any other object (a pickle can name any callable, which loading would run)."""
+
+  def find_class(self, module, name):
+    if (module, name) in _ALLOWED_GLOBALS:
+      return super().find_class(module, name)
+    raise pickle.UnpicklingError(f'refused to load {module}.{name}')
+
+
+def load_batch(f, member: str) -> dict:
+  """A CIFAR-10 batch from its pickle, loading nothing but data.
+
+  Raises:
+    ValueError: naming `member`, if the pickle holds anything but the dicts,
+      lists, bytes, numbers and numpy arrays of the format.
+  """
+  try:
+    return _ArraysOnlyUnpickler(f, encoding='bytes').load()
+  except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as e:
+    raise ValueError(f'{member} is not a CIFAR-10 batch ({e}); nothing in it was run. Is the '
+                     'archive the real cifar-10-python.tar.gz?') from None
+
+
 def _read_batch(tar: tarfile.TarFile, member: str):
   try:
     f = tar.extractfile(f'cifar-10-batches-py/{member}')
   except KeyError as e:
     raise ValueError(f"{tar.name} has no 'cifar-10-batches-py/{member}'; is it "
                      'cifar-10-python.tar.gz?') from e
-  data = pickle.load(f, encoding='bytes')
+  data = load_batch(f, f'{tar.name}:cifar-10-batches-py/{member}')
+  if not isinstance(data, dict) or b'data' not in data or b'labels' not in data:
+    raise ValueError(f"{tar.name}:cifar-10-batches-py/{member} holds no b'data' and b'labels'; "
+                     'is it cifar-10-python.tar.gz?')
   images = np.asarray(data[b'data'], np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
   return images, list(data[b'labels'])
 

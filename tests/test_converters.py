@@ -86,6 +86,44 @@ def test_flowers_from_file_url(tmp_path):
   download_and_convert_flowers.run(str(out), data_url='file:///nonexistent.tgz')
 
 
+class _Payload:
+  """A pickle that would run code when loaded: it writes the file `mark`."""
+
+  def __init__(self, mark):
+    self.mark = mark
+
+  def __reduce__(self):
+    return (eval, (f"open({self.mark!r}, 'w').write('ran') and "
+                   "{b'data': [], b'labels': []}",))
+
+
+@pytest.mark.parametrize('protocol', [2, 4, 5])
+def test_cifar10_archive_content_is_never_run(tmp_path, protocol):
+  import io  # pylint: disable=g-import-not-at-top
+  import pickle  # pylint: disable=g-import-not-at-top
+  mark = tmp_path / 'outside' / 'ran.txt'
+  mark.parent.mkdir()
+  archive = tmp_path / 'cifar-10-python.tar.gz'
+  good = {b'data': np.zeros((2, 3072), np.uint8), b'labels': [0, 1], b'filenames': [b'a', b'b']}
+  with tarfile.open(archive, 'w:gz') as tar:
+    for member in ['data_batch_1', 'data_batch_2', 'data_batch_3', 'data_batch_4',
+                   'data_batch_5', 'test_batch']:
+      payload = _Payload(str(mark)) if member == 'data_batch_3' else good
+      data = pickle.dumps(payload, protocol=protocol)
+      info = tarfile.TarInfo(f'cifar-10-batches-py/{member}')
+      info.size = len(data)
+      tar.addfile(info, io.BytesIO(data))
+  out = tmp_path / 'cifar10'
+  with pytest.raises(ValueError, match=r'data_batch_3 is not a CIFAR-10 batch '
+                                       r'\(refused to load (__builtin__|builtins).eval\)'):
+    download_and_convert_cifar10.run(str(out), data_url=archive.as_uri())
+  assert not mark.exists()
+  assert not [f for f in os.listdir(out) if f.endswith('.tfrecord')]
+  # The arrays of a real batch, pickled by this numpy with this protocol, load.
+  loaded = download_and_convert_cifar10.load_batch(io.BytesIO(pickle.dumps(good, protocol)), 'b')
+  np.testing.assert_array_equal(loaded[b'data'], good[b'data'])
+
+
 def test_cifar10_over_http(tmp_path, server):
   out = tmp_path / 'cifar10'
   download_and_convert_cifar10.run(str(out), data_url=f'{server}/cifar-10-python.tar.gz')
