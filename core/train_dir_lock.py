@@ -7,15 +7,21 @@ it, `train_dir/.lock.json` names the holder (host, PID, start time) for the
 error a second trainer gets, and tells a trainer that takes over a directory
 whose last holder did not stop cleanly.
 
+While it holds the directory, a trainer removes what an interrupted
+checkpoint write left behind (`model.ckpt-N_temp/`): no other process can be
+writing it.
+
 Only the chief of a run locks (multi-worker runs write from the chief alone);
 directories on remote filesystems (`gs://...`) are not locked.
 """
 
 import datetime
+import glob
 import json
 import os
+import shutil
 import socket
-from typing import Optional
+from typing import List, Optional
 
 from absl import logging
 import filelock
@@ -44,6 +50,26 @@ def _describe(holder: Optional[dict]) -> str:
     return 'another process'
   return (f"PID {holder.get('pid')} on host {holder.get('host')}, started "
           f"{holder.get('started')}")
+
+
+def remove_partial_checkpoints(train_dir: str) -> List[str]:
+  """Deletes what an interrupted checkpoint write left (`model.ckpt-N_temp/`,
+  `*.tmp`); call it only while holding the directory. Returns what was removed."""
+  removed = []
+  for path in sorted(glob.glob(os.path.join(glob.escape(train_dir), '*_temp')) +
+                     glob.glob(os.path.join(glob.escape(train_dir), '*_temp_*')) +
+                     glob.glob(os.path.join(glob.escape(train_dir), '*.tmp'))):
+    size = sum(os.path.getsize(os.path.join(root, f))
+               for root, _, files in os.walk(path) for f in files) if os.path.isdir(path) \
+        else os.path.getsize(path)
+    if os.path.isdir(path):
+      shutil.rmtree(path, ignore_errors=True)
+    else:
+      os.remove(path)
+    removed.append(path)
+    logging.warning('Removed %s (%.1f MB), left by an interrupted checkpoint write.', path,
+                    size / 2**20)
+  return removed
 
 
 class TrainDirLock:
@@ -76,6 +102,7 @@ class TrainDirLock:
     if previous:
       logging.warning('Taking over %s from a trainer that did not stop cleanly (%s).',
                       self.train_dir, _describe(previous))
+    remove_partial_checkpoints(self.train_dir)
     with open(holder_path + '.tmp', 'w') as f:
       json.dump({'host': socket.gethostname(), 'pid': os.getpid(),
                  'started': datetime.datetime.now().astimezone().isoformat(timespec='seconds')},

@@ -290,3 +290,18 @@ def test_a_dead_trainers_lock_is_taken_over_with_a_message(tmp_path, caplog):
     assert _run(config).global_step == 1
   assert any('did not stop cleanly' in r.getMessage() and 'PID 4242' in r.getMessage()
              for r in caplog.records)
+
+
+def test_partial_checkpoint_files_of_an_interrupted_save_are_removed(tmp_path, caplog):
+  config = _config(tmp_path, max_number_of_steps=1)
+  partial = os.path.join(config.train_dir, 'model.ckpt-3_temp')
+  os.makedirs(partial)
+  with open(os.path.join(partial, 'part-00000-of-00001.data-00000-of-00001'), 'wb') as f:
+    f.write(b'\0' * 4096)
+  with open(os.path.join(config.train_dir, 'config.json.tmp'), 'w') as f:
+    f.write('{')
+  with caplog.at_level('WARNING'):
+    _run(config)
+  assert not [f for f in os.listdir(config.train_dir) if 'temp' in f or f.endswith('.tmp')]
+  assert any('model.ckpt-3_temp' in r.getMessage() and 'interrupted checkpoint write' in
+             r.getMessage() for r in caplog.records)
