@@ -39,6 +39,9 @@ flags.DEFINE_integer('train_image_size', None, 'Train image size (default: the n
 flags.DEFINE_integer('max_number_of_steps', None, 'The maximum number of training steps.')
 flags.DEFINE_boolean('use_grayscale', False,
                      'Whether to convert input images to grayscale.')
+flags.DEFINE_boolean('skip_undecodable', False,
+                     'Skip images that do not decode, each logged with its file and record '
+                     'index and a running count, instead of stopping.')
 # Devices.
 flags.DEFINE_integer('num_clones', 1,
                      'Number of replicas on this machine: GPUs, or logical CPU devices on a '

@@ -29,6 +29,7 @@ class TrainConfig:
   train_image_size: Optional[int] = None
   max_number_of_steps: Optional[int] = None
   use_grayscale: bool = False
+  skip_undecodable: bool = False
   # Devices.
   num_clones: int = 1
   clone_on_cpu: bool = False

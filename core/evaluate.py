@@ -36,6 +36,7 @@ import tensorflow as tf
 
 from . import strategy as strategy_lib
 from . import summaries
+from ..datasets import dataset_utils
 from ..nets import checkpoints
 from ..nets import nets_factory
 
@@ -377,7 +378,7 @@ class Evaluator:
     cfg = self.config
     what = (f'split {cfg.dataset_split_name!r} of dataset {cfg.dataset_name!r} in '
             f'{cfg.dataset_dir!r}' if self.num_samples is not None else 'the evaluation dataset')
-    message = _clean_tf_message(error.message)
+    message = dataset_utils.clean_tf_message(error.message)
     if 'skip_undecodable' in message:
       advice = '(--skip_undecodable with eval_image_classifier.py).'
     else:
@@ -413,17 +414,6 @@ class Evaluator:
     self._writer.flush()
     print(format_result(result, self.config if self.num_samples is not None else None),
           flush=True)
-
-
-def _clean_tf_message(message: str) -> str:
-  """The readable part of a TensorFlow runtime error (no function / node names)."""
-  found = re.search(r'assertion failed: \[(.*?)\]\s*(\[\[|$)', message, re.S)
-  if found:
-    return found.group(1).strip()
-  message = re.sub(r'\{\{[^}]*\}\}\s*', '', message)
-  message = re.sub(r'\s*\[\[.*?\]\]', '', message, flags=re.S)
-  message = re.sub(r'\s*\[Op:\w+\].*$', '', message, flags=re.S)
-  return message.strip().rstrip('.') + '.'
 
 
 def format_result(result: EvalResult, config: Optional[EvalConfig] = None) -> str:

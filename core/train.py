@@ -40,6 +40,7 @@ from . import summaries
 from . import strategy as strategy_lib
 from . import train_dir_lock
 from .config import TrainConfig
+from ..datasets import dataset_utils
 from ..nets import checkpoints, layers, nets_factory
 
 CONFIG_FILE = 'config.json'
@@ -278,9 +279,18 @@ def _train(config, input_fn, num_samples, num_classes, strategy, global_batch, c
   log_time, log_step = time.time(), start_step
   stopped_by = 'max_number_of_steps'
   loss = float('nan')
+  current = start_step
   with stop.installed(), writer.as_default():
     while max_steps is None or int(step.numpy()) < max_steps:
-      metrics, shown = train_step(iterator)
+      try:
+        metrics, shown = train_step(iterator)
+      except (tf.errors.InvalidArgumentError, tf.errors.DataLossError) as e:
+        if not any(w in e.message for w in ('Undecodable image', 'record', 'TFRecord')):
+          raise
+        raise ValueError(
+            f'Reading the training data failed at step {current + 1}: '
+            f'{dataset_utils.clean_tf_message(e.message)} (--skip_undecodable with '
+            'train_image_classifier.py).') from None
       current = int(step.numpy())
       loss = float(metrics['loss'])
       losses.append(loss)
@@ -406,7 +416,7 @@ def _dataset_input(config: TrainConfig, image_size: int):
         image_size=image_size, batch_size=config.batch_size,
         labels_offset=config.labels_offset, input_context=input_context,
         shuffle_buffer=config.shuffle_buffer, seed=config.seed,
-        use_grayscale=config.use_grayscale)
+        use_grayscale=config.use_grayscale, skip_undecodable=config.skip_undecodable)
 
   return input_fn, dataset.num_samples, dataset.num_classes
 

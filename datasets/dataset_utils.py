@@ -17,6 +17,7 @@ converters wrote, so files made here and by slim are interchangeable.
 import dataclasses
 import glob as _glob
 import os
+import re
 import shutil
 import sys
 import tarfile
@@ -559,10 +560,21 @@ def decode_images(ds: tf.data.Dataset, decode_fn: Optional[Callable[[tf.Tensor],
   return counted.filter(is_ok).map(value)
 
 
+def clean_tf_message(message: str) -> str:
+  """The readable part of a TensorFlow runtime error (no function / node names)."""
+  found = re.search(r'assertion failed: \[(.*?)\]\s*(\[\[|$)', message, re.S)
+  if found:
+    return found.group(1).strip()
+  message = re.sub(r'\{\{[^}]*\}\}\s*', '', message)
+  message = re.sub(r'\s*\[\[.*?\]\]', '', message, flags=re.S)
+  message = re.sub(r'\s*\[Op:\w+\].*$', '', message, flags=re.S)
+  return message.strip().rstrip('.') + '.'
+
+
 __all__ = [
     'LABELS_FILENAME', 'int64_feature', 'float_feature', 'bytes_feature',
     'image_to_tfexample', 'write_label_file', 'has_labels', 'read_label_file',
     'Progress', 'download', 'download_and_uncompress_tarball', 'remove_paths',
     'DatasetInfo', 'DatasetSplit', 'base_keys_to_features', 'shard_files',
-    'count_records', 'read_records', 'decode_images', 'safely',
+    'count_records', 'read_records', 'decode_images', 'safely', 'clean_tf_message',
 ]

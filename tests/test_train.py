@@ -305,3 +305,36 @@ def test_partial_checkpoint_files_of_an_interrupted_save_are_removed(tmp_path, c
   assert not [f for f in os.listdir(config.train_dir) if 'temp' in f or f.endswith('.tmp')]
   assert any('model.ckpt-3_temp' in r.getMessage() and 'interrupted checkpoint write' in
              r.getMessage() for r in caplog.records)
+
+
+def _mnist_with_bad_images(directory, good_ones):
+  from slimvision.datasets import dataset_utils  # pylint: disable=g-import-not-at-top
+  os.makedirs(directory, exist_ok=True)
+  good = tf.io.encode_png(np.zeros((28, 28, 1), np.uint8)).numpy()
+  with tf.io.TFRecordWriter(os.path.join(directory, 'mnist_train.tfrecord')) as writer:
+    for i in range(6):
+      data = good if i in good_ones else b'not an image'
+      writer.write(dataset_utils.image_to_tfexample(data, b'png', 28, 28, i % 10)
+                   .SerializeToString())
+
+
+@pytest.mark.parametrize('skip', [False, True])
+def test_undecodable_training_image_stops_with_its_place_or_is_skipped(tmp_path, skip, capfd):
+  # The train pipeline maps in parallel without a fixed order: without skipping,
+  # every image is bad, so the first batch fails whatever the order.
+  data = str(tmp_path / 'mnist')
+  _mnist_with_bad_images(data, good_ones=(0, 2, 3, 4, 5) if skip else ())
+  config = config_lib.TrainConfig(
+      train_dir=str(tmp_path / 'train'), dataset_name='mnist', dataset_split_name='train',
+      dataset_dir=data, model_name='lenet', batch_size=2, max_number_of_steps=3,
+      optimizer='sgd', learning_rate_decay_type='fixed', shuffle_buffer=1, seed=0,
+      skip_undecodable=skip)
+  if not skip:
+    with pytest.raises(ValueError, match=r'at step 1: Undecodable image in .*mnist_train'
+                                         r'.tfrecord record \d.*--skip_undecodable'):
+      train.train(config)
+    return
+  assert train.train(config).global_step == 3
+  assert 'skipped undecodable image in' in capfd.readouterr().err
+  with open(os.path.join(config.train_dir, 'config.json')) as f:
+    assert json.load(f)['skip_undecodable'] is True
