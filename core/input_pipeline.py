@@ -18,6 +18,7 @@ undecodable image unless `skip_undecodable=True` (then such images are
 skipped and each is logged with a running count).
 """
 
+import functools
 from typing import Optional
 
 import tensorflow as tf
@@ -146,6 +147,7 @@ def train_input(dataset_name: str, dataset_dir: str, split_name: str = 'train',
   ds = ds.repeat(num_epochs)
   ds = ds.map(split._parse_with_location, num_parallel_calls=AUTOTUNE,  # pylint: disable=protected-access
               deterministic=False)
+  ds = ds.map(functools.partial(dataset_utils.check_label, num_classes=split.num_classes))
   channels = _net_channels(channels, use_grayscale, model_name)
   fused = fused_decode_and_crop and family == 'inception' and split.channels == 3
   transform = _make_transform(split, family, True, image_size, labels_offset, fast_mode,
@@ -180,6 +182,7 @@ def eval_input(dataset_name: str, dataset_dir: str, split_name: str = 'validatio
                                       file_pattern=file_pattern)
   ds = dataset_utils.read_records(split.list_files(), deterministic=True, cycle_length=1)
   ds = ds.map(split._parse_with_location, num_parallel_calls=AUTOTUNE)  # pylint: disable=protected-access
+  ds = ds.map(functools.partial(dataset_utils.check_label, num_classes=split.num_classes))
   transform = _make_transform(split, family, False, image_size, labels_offset, True,
                               _net_channels(channels, use_grayscale, model_name), fused=False)
   ds = dataset_utils.decode_images(ds, transform=transform, skip_undecodable=skip_undecodable,

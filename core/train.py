@@ -285,12 +285,13 @@ def _train(config, input_fn, num_samples, num_classes, strategy, global_batch, c
       try:
         metrics, shown = train_step(iterator)
       except (tf.errors.InvalidArgumentError, tf.errors.DataLossError) as e:
-        if not any(w in e.message for w in ('Undecodable image', 'record', 'TFRecord')):
+        if not any(w in e.message for w in ('Undecodable image', ' record ', 'TFRecord')):
           raise
+        advice = (' (--skip_undecodable with train_image_classifier.py).'
+                  if 'Undecodable image' in e.message else '')
         raise ValueError(
             f'Reading the training data failed at step {current + 1}: '
-            f'{dataset_utils.clean_tf_message(e.message)} (--skip_undecodable with '
-            'train_image_classifier.py).') from None
+            f'{dataset_utils.clean_tf_message(e.message)}{advice}') from None
       current = int(step.numpy())
       loss = float(metrics['loss'])
       losses.append(loss)

@@ -468,6 +468,20 @@ def read_records(files: Sequence[str], shuffle_files: bool = False, seed: Option
                        num_parallel_calls=num_parallel_reads, deterministic=deterministic)
 
 
+def check_label(item: Dict[str, tf.Tensor], num_classes: int) -> Dict[str, tf.Tensor]:
+  """`item` unchanged if its label is in [0, num_classes), else an
+  `InvalidArgumentError` naming the record (a record without a label parses as
+  -1). For `ds.map` after `DatasetSplit.parse` with locations."""
+  label = tf.cast(item['label'], tf.int64)
+  message = tf.strings.join([
+      'Label ', tf.strings.as_string(label), ' of ', _location(item), ' is outside [0, ',
+      str(num_classes), ') (-1: the record has no label). Fix or remove the record, or check '
+      'that the dataset has ', str(num_classes), ' classes.'])
+  check = tf.debugging.Assert(tf.logical_and(label >= 0, label < num_classes), [message])
+  with tf.control_dependencies([check]):
+    return {k: tf.identity(v) for k, v in item.items()}
+
+
 def _location(item: Dict[str, tf.Tensor]) -> tf.Tensor:
   return tf.strings.join([item['record/file'], ' record ',
                           tf.strings.as_string(item['record/index'])])
@@ -577,4 +591,5 @@ __all__ = [
     'Progress', 'download', 'download_and_uncompress_tarball', 'remove_paths',
     'DatasetInfo', 'DatasetSplit', 'base_keys_to_features', 'shard_files',
     'count_records', 'read_records', 'decode_images', 'safely', 'clean_tf_message',
+    'check_label',
 ]

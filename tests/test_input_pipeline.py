@@ -136,3 +136,29 @@ def test_bad_arguments_and_missing_data(tmp_path):
   with pytest.raises(ValueError, match='at least one file'):
     input_pipeline.train_input('cifar10', lib.dataset_dir('cifar10'), model_name='cifarnet',
                                input_context=tf.distribute.InputContext(2, 1))
+
+
+@pytest.mark.parametrize('bad_label,shown', [(42, '42'), (None, '-1')])
+@pytest.mark.parametrize('training', [False, True])
+def test_a_label_outside_the_classes_is_reported_by_record(tmp_path, bad_label, shown, training):
+  good = tf.io.encode_png(np.zeros((28, 28, 1), np.uint8)).numpy()
+  path = tmp_path / 'mnist_train.tfrecord'
+  with tf.io.TFRecordWriter(str(path)) as writer:
+    for i in range(4):
+      example = dataset_utils.image_to_tfexample(good, b'png', 28, 28, i)
+      if i == 2:
+        if bad_label is None:
+          del example.features.feature['image/class/label']
+        else:
+          example.features.feature['image/class/label'].int64_list.value[0] = bad_label
+      writer.write(example.SerializeToString())
+  kwargs = dict(model_name='lenet', image_size=28, batch_size=4)
+  if training:
+    ds = input_pipeline.train_input('mnist', str(tmp_path), 'train', shuffle_buffer=1, **kwargs)
+  else:
+    ds = input_pipeline.eval_input('mnist', str(tmp_path), 'train', **kwargs)
+  with pytest.raises(tf.errors.InvalidArgumentError,
+                     match=rf'Label {shown} of .*mnist_train.tfrecord record 2 is outside '
+                           r'\[0, 10\) \(-1: the record has no label\)'):
+    for _ in ds.take(2):
+      pass
