@@ -524,6 +524,12 @@ def evaluate_continuously(config: EvalConfig, dataset: Optional[tf.data.Dataset]
                       'next one.', prefix, e)
       continue
     results.append(result)
+    if max_steps is None and config.max_number_of_steps is None:
+      # The trainer may have started after us: its config.json appears later.
+      max_steps = _max_steps_from(train_dir)
+      if max_steps is not None:
+        logging.info('%s/%s says the run ends at step %d.', train_dir, TRAIN_CONFIG_FILE,
+                     max_steps)
     if max_steps is not None and result.global_step >= max_steps:
       logging.info('Evaluated the last training step (%d); stopping.', result.global_step)
       break

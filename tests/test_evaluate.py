@@ -198,15 +198,23 @@ def test_synthetic_slim_inception_v3_end_to_end(tmp_path):
 # Continuous mode
 # ----------------------------------------------------------------------------
 
-def test_continuous_picks_up_new_checkpoints_and_stops_at_last_step(tiny, tmp_path):
+@pytest.mark.parametrize('config_written', ['before', 'after the evaluation started'])
+def test_continuous_picks_up_new_checkpoints_and_stops_at_last_step(tiny, tmp_path,
+                                                                    config_written):
   fn = _small_net()
   checkpoints.restore_checkpoint(fn, tiny['prefix'])
   train_dir = str(tmp_path / 'train')
   os.makedirs(train_dir)
-  with open(os.path.join(train_dir, 'config.json'), 'w') as f:
-    json.dump({'train': {'max_number_of_steps': 20}}, f)
+
+  def write_config():
+    with open(os.path.join(train_dir, 'config.json'), 'w') as f:
+      json.dump({'train': {'max_number_of_steps': 20}}, f)
+
+  if config_written == 'before':
+    write_config()
   _save(fn, train_dir, 10)
-  config = _config(tmp_path, train_dir, eval_interval_secs=0.2, eval_timeout_secs=60)
+  # A timeout far beyond the waits below: stopping must come from the last step.
+  config = _config(tmp_path, train_dir, eval_interval_secs=0.2, eval_timeout_secs=600)
   evaluator = evaluate.Evaluator(config, _dataset(tiny))
   results = []
   done = threading.Event()
@@ -220,6 +228,8 @@ def test_continuous_picks_up_new_checkpoints_and_stops_at_last_step(tiny, tmp_pa
   deadline = time.time() + 60
   while not os.path.exists(tmp_path / 'eval' / 'results.json') and time.time() < deadline:
     time.sleep(0.1)
+  if config_written != 'before':
+    write_config()  # The trainer started after the evaluator.
   _save(fn, train_dir, 20)  # Written after the evaluation loop started.
   assert done.wait(60), 'continuous evaluation did not stop after the last step'
   assert [r.global_step for r in results] == [10, 20]
