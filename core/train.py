@@ -215,6 +215,9 @@ def _train(config, input_fn, num_samples, num_classes, strategy, global_batch, c
 
   def replica_step(images, labels):
     grads, metrics = forward_backward(images, labels)
+    # 1 per replica whose input batch is finite: tells a data fault from diverged weights.
+    metrics = {**metrics, 'finite_inputs': tf.cast(
+        tf.reduce_all(tf.math.is_finite(images)), tf.float32)}
     optimizer.apply(grads, trainable)
     # One flat vector, so that the mean over replicas is a single reduction.
     local_statistics = (tf.concat([tf.reshape(v, [-1]) for v in statistics], 0)
@@ -296,10 +299,21 @@ def _train(config, input_fn, num_samples, num_classes, strategy, global_batch, c
       loss = float(metrics['loss'])
       losses.append(loss)
       if not math.isfinite(loss):
+        bad_input = float(metrics['finite_inputs']) < replicas
+        removed = ''
+        if (not bad_input and last_saved and saved_step == current - 1
+            and saved_step != start_step):
+          # The weights of that checkpoint gave this loss on finite input: it is not
+          # a good checkpoint to resume from.
+          removed = (f' The input batch was finite, so the weights of {last_saved} (step '
+                     f'{saved_step}) gave this loss: that checkpoint was removed.')
+          last_saved = _remove_newest_checkpoint(manager)
+        elif bad_input:
+          removed = ' The input batch holds NaN or infinite values: check the input data.'
         raise NonFiniteLossError(
             f'Loss is {loss} at step {current} (cross-entropy '
             f"{float(metrics['cross_entropy'])}, regularization "
-            f"{float(metrics['regularization'])}). The last good checkpoint, "
+            f"{float(metrics['regularization'])}).{removed} The last good checkpoint, "
             f'{last_saved or "none written"}, is left in place. Lower --learning_rate, '
             'check the input data, or resume from the checkpoint with other settings.')
       now = time.time()
@@ -528,6 +542,20 @@ def _another_run(config: TrainConfig, net, latest: str, problem: str) -> str:
   return (message + ' Pass another --train_dir to start a new run (or remove this one), or '
           "the earlier run's flags to resume it; --checkpoint_path fine-tunes from a "
           'checkpoint in a new --train_dir.')
+
+
+def _remove_newest_checkpoint(manager: tf.train.CheckpointManager) -> Optional[str]:
+  """Deletes the manager's newest checkpoint and points the directory's state at
+  the one before it; returns that one (None if none is left)."""
+  *kept, newest = manager.checkpoints
+  for path in tf.io.gfile.glob(newest + '.*'):
+    tf.io.gfile.remove(path)
+  if kept:
+    tf.compat.v1.train.update_checkpoint_state(manager.directory, kept[-1],
+                                               all_model_checkpoint_paths=kept)
+  else:
+    tf.io.gfile.remove(os.path.join(manager.directory, 'checkpoint'))
+  return kept[-1] if kept else None
 
 
 def _worker_dir(train_dir: str, strategy) -> str:

@@ -151,6 +151,27 @@ def test_non_finite_weights_are_never_checkpointed(tmp_path):
   assert not [f for f in os.listdir(config.train_dir) if f.startswith('model.ckpt-2')]
 
 
+def test_diverged_weights_checkpoint_is_removed_and_the_one_before_named(tmp_path):
+  # A learning rate that throws the weights far out (still finite) in one step:
+  # the next loss, on finite input, is not finite. The checkpoint written from
+  # those weights is not a good one to resume from.
+  config = _config(tmp_path, max_number_of_steps=2, save_interval_secs=0, optimizer='sgd')
+  _run(config)
+  with pytest.raises(train.NonFiniteLossError) as error:
+    _run(config.replace(learning_rate=1e30, max_number_of_steps=10))
+  message = str(error.value)
+  step = int(re.search(r'Loss is \S+ at step (\d+)', message).group(1))
+  assert step >= 4, message
+  assert f'model.ckpt-{step - 1} (step {step - 1}) gave this loss' in message, message
+  assert message.endswith(f'The last good checkpoint, {config.train_dir}/model.ckpt-{step - 2}, '
+                          'is left in place. Lower --learning_rate, check the input data, or '
+                          'resume from the checkpoint with other settings.'), message
+  assert tf.train.latest_checkpoint(config.train_dir).endswith(f'model.ckpt-{step - 2}')
+  assert not glob.glob(os.path.join(config.train_dir, f'model.ckpt-{step - 1}.*'))
+  # Resuming from what is left with a sane learning rate trains.
+  assert _run(config.replace(max_number_of_steps=step + 1)).global_step == step + 1
+
+
 def test_trainable_scopes_freeze_the_other_layers_and_their_statistics(tmp_path):
   init = nets_factory.get_network_fn('tiny_bn_net', num_classes=NUM_CLASSES)
   prefix = checkpoints.save_slim_checkpoint(init, str(tmp_path / 'init' / 'model.ckpt'))
