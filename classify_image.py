@@ -1,4 +1,4 @@
-"""Prints the top-5 classes of image files with a network and a checkpoint.
+r"""Prints the top-5 classes of image files with a network and a checkpoint.
 
     python classify_image.py --model_name=inception_v3 \
         --checkpoint_path=inception_v3.ckpt cat.jpg dog.png
@@ -50,10 +50,12 @@ def main(argv):
   cli.check(FLAGS.checkpoint_path or FLAGS.saved_model_dir,
             '--checkpoint_path (a slim checkpoint or one of ours) or --saved_model_dir '
             '(an exported SavedModel) is required.')
+  cli.check(not (FLAGS.checkpoint_path and FLAGS.saved_model_dir),
+            'Pass --checkpoint_path (with --model_name) or --saved_model_dir, not both: a '
+            'SavedModel holds its own network and weights.')
   cli.check_positive(top_k=FLAGS.top_k, num_classes=FLAGS.num_classes)
   if FLAGS.saved_model_dir:
-    cli.check_directory('saved_model_dir', FLAGS.saved_model_dir,
-                        what='a SavedModel written by export_inference_graph.py --export_dir')
+    cli.check_saved_model('saved_model_dir', FLAGS.saved_model_dir)
   else:
     cli.check_network(FLAGS.model_name, FLAGS.image_size, 'image_size')
     cli.check_checkpoint(FLAGS.checkpoint_path)

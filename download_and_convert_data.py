@@ -63,6 +63,7 @@ def main(argv):
   cli.check_no_arguments(argv)
   with cli.usage_errors():
     _check_names(FLAGS.dataset_name, FLAGS.dataset_dir)
+  cli.check_not_a_file('dataset_dir', FLAGS.dataset_dir)
   convert(FLAGS.dataset_name, FLAGS.dataset_dir, FLAGS.data_url)
 
 

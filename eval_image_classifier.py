@@ -1,4 +1,4 @@
-"""Evaluates a checkpoint: top-1 / top-5 on a dataset split (slim's eval_image_classifier.py).
+r"""Evaluates a checkpoint: top-1 / top-5 on a dataset split (slim's eval_image_classifier.py).
 
 Same flags and defaults as slim, for example (slim's released Inception V3):
 
@@ -72,6 +72,9 @@ def main(argv):
   cli.check_positive(batch_size=FLAGS.batch_size, max_num_batches=FLAGS.max_num_batches,
                      num_clones=FLAGS.num_clones, eval_interval_secs=FLAGS.eval_interval_secs,
                      eval_timeout_secs=FLAGS.eval_timeout_secs)
+  # The devices must be fixed before anything runs TensorFlow (the checks build the net).
+  from slimvision.core import strategy as strategy_lib  # pylint: disable=g-import-not-at-top
+  strategy_lib.reserve_devices(FLAGS.num_clones, multi_worker=False)
   cli.check_network(FLAGS.model_name, FLAGS.eval_image_size, 'eval_image_size')
   cli.check_dataset(FLAGS.dataset_name, FLAGS.dataset_split_name, FLAGS.dataset_dir)
   if FLAGS.eval_interval_secs is None:  # Continuous mode may wait for the first checkpoint.

@@ -1,4 +1,4 @@
-"""Exports a network as a SavedModel / TFLite / GraphDef (slim's export_inference_graph.py).
+r"""Exports a network as a SavedModel / TFLite / GraphDef (slim's export_inference_graph.py).
 
 For example, slim's released Inception V3 as a SavedModel and a TFLite model:
 

@@ -132,12 +132,14 @@ def main(argv):
   cli.check_no_arguments(argv)
   with cli.usage_errors():
     config = config_from_flags()
+  # The devices must be fixed before anything runs TensorFlow (the checks build the net).
+  from slimvision.core import strategy as strategy_lib  # pylint: disable=g-import-not-at-top
+  strategy_lib.reserve_devices(config.num_clones, config.clone_on_cpu)
+  cli.check_not_a_file('train_dir', config.train_dir)
   cli.check_network(config.model_name, config.train_image_size, 'train_image_size',
                     is_training=True)
   cli.check_dataset(config.dataset_name, config.dataset_split_name, config.dataset_dir)
   cli.check_checkpoint(config.checkpoint_path, required=False)
-  # The strategy must be chosen before TensorFlow initialises its devices.
-  from slimvision.core import strategy as strategy_lib  # pylint: disable=g-import-not-at-top
   from slimvision.core import train  # pylint: disable=g-import-not-at-top
   strategy = strategy_lib.make_strategy(config.num_clones, config.clone_on_cpu)
   result = train.train(config, strategy=strategy)

@@ -85,9 +85,19 @@ def check_directory(flag: str, path: Optional[str], required: bool = True,
 
 def check_files(paths: Sequence[str], what: str = 'an image file') -> None:
   """Every path exists and is a file."""
+  folders = [p for p in paths if os.path.isdir(p)]
+  check(not folders, f"{', '.join(folders)}: a directory; expected {what} for each argument "
+        'after the flags (a shell pattern such as dir/*.jpg names the files in it).')
   missing = [p for p in paths if not os.path.isfile(p)]
   check(not missing, f"{', '.join(missing)}: no such file; expected {what} for each "
         'argument after the flags.')
+
+
+def check_not_a_file(flag: str, path: Optional[str]) -> None:
+  """`--flag` is a directory to write into: it may not exist yet, but is not a file."""
+  check(not path or not os.path.isfile(path),
+        f'--{flag}={path} is a file; expected a directory to write into (it is created if '
+        'needed).')
 
 
 def check_no_arguments(argv: Sequence[str]) -> None:
@@ -136,11 +146,32 @@ def check_checkpoint(path: Optional[str], flag: str = 'checkpoint_path',
     check(not required, f'--{flag} is required: a checkpoint prefix (model.ckpt-1000), one '
           'of its files, or a directory holding checkpoints.')
     return
+  from slimvision.datasets import dataset_utils  # pylint: disable=g-import-not-at-top
   from slimvision.nets import checkpoints  # pylint: disable=g-import-not-at-top
+  tf = import_tensorflow()
   try:
-    checkpoints.resolve_checkpoint_path(path)
+    checkpoints.checkpoint_variables(path)
   except ValueError as e:
     raise UsageError(f'--{flag}: {e}') from e
+  except tf.errors.OpError as e:
+    raise UsageError(
+        f'--{flag}={path} is not a checkpoint TensorFlow can read '
+        f'({dataset_utils.clean_tf_message(e.message)}) Pass a checkpoint prefix '
+        '(model.ckpt-1000), one of its files, or the directory holding them.') from e
+
+
+def check_saved_model(flag: str, path: str) -> None:
+  """`--flag` names a SavedModel directory (export_inference_graph.py --export_dir)."""
+  check_directory(flag, path, what='a SavedModel written by export_inference_graph.py '
+                  '--export_dir')
+  if os.path.exists(os.path.join(path, 'saved_model.pb')) or '://' in path:
+    return
+  tf = import_tensorflow()
+  hint = ''
+  if tf.train.latest_checkpoint(path):
+    hint = (f' It holds training checkpoints: pass --checkpoint_path={path} (with the '
+            '--model_name it was trained as) instead.')
+  raise UsageError(f'--{flag}={path} holds no saved_model.pb, so it is not a SavedModel.{hint}')
 
 
 # ----------------------------------------------------------------------------
@@ -228,6 +259,12 @@ def _parse_flags(argv: Sequence[str]) -> Sequence[str]:
   except flags.Error as e:
     _say(os.path.basename(argv[0]), str(e), usage=True)
     sys.exit(USAGE_EXIT)
+  except SystemExit as e:
+    # absl prints --help and exits 1; asking for help is not a failure.
+    asked = {'-h', '-?', '--help', '--helpshort', '--helpfull', '--helpxml'}
+    if e.code == 1 and asked & {a.split('=')[0] for a in argv[1:]}:
+      sys.exit(0)
+    raise
 
 
 def _adopt_as_main(module_name: str) -> None:

@@ -85,6 +85,13 @@ class TrainConfig:
     for name in ('batch_size', 'num_clones', 'log_every_n_steps', 'max_checkpoints_to_keep'):
       if getattr(self, name) < 1:
         raise ValueError(f'{name} must be >= 1. Received: {name}={getattr(self, name)}')
+    for name in ('learning_rate', 'end_learning_rate', 'weight_decay', 'warmup_epochs',
+                 'adamw_weight_decay', 'momentum'):
+      if getattr(self, name) < 0:
+        raise ValueError(f'{name} must be >= 0. Received: {name}={getattr(self, name)}')
+    if self.num_epochs_per_decay <= 0:
+      raise ValueError('num_epochs_per_decay must be > 0. '
+                       f'Received: num_epochs_per_decay={self.num_epochs_per_decay}')
     if self.max_number_of_steps is not None and self.max_number_of_steps < 0:
       raise ValueError('max_number_of_steps must be >= 0 or None. '
                        f'Received: max_number_of_steps={self.max_number_of_steps}')

@@ -48,7 +48,7 @@ def load_image(path: str, channels: int = 0) -> tf.Tensor:
     return tf.io.decode_image(data, channels=channels, expand_animations=False)
   except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError) as e:
     raise ValueError(f'Cannot decode {path!r} as an image (JPEG, PNG, GIF or BMP expected): '
-                     f'{e.message.splitlines()[0]}') from None
+                     f'{dataset_utils.clean_tf_message(e.message)}') from None
 
 
 def imagenet_names(num_classes: int) -> Dict[int, str]:

@@ -68,6 +68,19 @@ def _ensure_logical_cpus(n: int) -> None:
           'TensorFlow op.') from None
 
 
+def reserve_devices(num_clones: int = 1, clone_on_cpu: bool = False,
+                    multi_worker: bool = True) -> None:
+  """Splits the CPU into the logical devices `make_strategy` will need.
+
+  TensorFlow fixes its devices at the first op; a command calls this before
+  anything runs (its up-front checks build nets), then `make_strategy` later.
+  """
+  if num_clones <= 1 or (multi_worker and num_workers_from_env() > 1):
+    return
+  if clone_on_cpu or not tf.config.list_physical_devices('GPU'):
+    _ensure_logical_cpus(num_clones)
+
+
 def make_strategy(num_clones: int = 1, clone_on_cpu: bool = False,
                   multi_worker: bool = True) -> tf.distribute.Strategy:
   """The strategy for this process; see the module docstring for the rules.

@@ -503,7 +503,12 @@ def _initialise(config: TrainConfig, net, checkpoint, ema, averaged) -> str:
     problem = checkpoints.mismatch(net, latest)
     if problem:
       raise ValueError(_another_run(config, net, latest, problem))
-    checkpoint.restore(latest).assert_existing_objects_matched()
+    if config.checkpoint_input_pipeline:
+      _check_same_input(config, net.image_size, latest)
+    status = checkpoint.restore(latest)
+    status.assert_existing_objects_matched()
+    if not config.checkpoint_input_pipeline:
+      status.expect_partial()  # The saved input position, if any, is not wanted.
     return 'train_dir'
   if config.checkpoint_path:
     given = config.checkpoint_exclude_scopes is not None
@@ -521,22 +526,45 @@ def _initialise(config: TrainConfig, net, checkpoint, ema, averaged) -> str:
   return 'scratch'
 
 
+def _previous_config(train_dir: str) -> Optional[dict]:
+  """The config.json of the run in `train_dir`, if readable."""
+  try:
+    with tf.io.gfile.GFile(os.path.join(train_dir, CONFIG_FILE)) as f:
+      return json.load(f)
+  except (tf.errors.OpError, ValueError):
+    return None
+
+
+def _check_same_input(config: TrainConfig, image_size: int, latest: str) -> None:
+  """The checkpoint holds the input pipeline's position, batches of one shape:
+  resuming it needs the same image size and batch size."""
+  previous = _previous_config(config.train_dir) or {}
+  differ = [f'--{flag}={previous[flag]} (now {now})'
+            for flag, now in (('train_image_size', image_size), ('batch_size', config.batch_size))
+            if previous.get(flag) is not None and previous[flag] != now]
+  if differ:
+    raise ValueError(
+        f'--train_dir={config.train_dir} holds a run whose checkpoint '
+        f'{os.path.basename(latest)} saved the input position for other batches: that run '
+        f"used {', '.join(differ)}. Pass the same flags to resume it, add "
+        '--nocheckpoint_input_pipeline to resume its weights with the new batches, or pass '
+        'another --train_dir.')
+
+
 def _another_run(config: TrainConfig, net, latest: str, problem: str) -> str:
   """Why the run in train_dir cannot be resumed by this one, and what to do."""
   message = (f'--train_dir={config.train_dir} holds a run of another shape: its checkpoint '
              f'{os.path.basename(latest)} does not fit {config.model_name} with '
              f'{net.num_classes} classes ({problem}).')
-  try:
-    previous = json.load(open(os.path.join(config.train_dir, CONFIG_FILE)))
-  except (OSError, ValueError):
-    previous = None
+  previous = _previous_config(config.train_dir)
   if previous:
-    ours = {**config.to_dict(), 'num_classes': net.num_classes}
+    ours = {**config.to_dict(), 'num_classes': net.num_classes,
+            'train_image_size': net.image_size}
     theirs = {**previous, 'num_classes': previous.get('run', {}).get('num_classes')}
     differ = [(f'{theirs[k]} classes (now {ours[k]})' if k == 'num_classes' else
                f'--{k}={theirs[k]} (now {ours[k]})')
               for k in ('model_name', 'dataset_name', 'num_classes', 'labels_offset',
-                        'use_grayscale') if theirs.get(k) != ours.get(k)]
+                        'use_grayscale', 'train_image_size') if theirs.get(k) != ours.get(k)]
     if differ:
       message += ' That run was started with ' + ', '.join(differ) + '.'
   return (message + ' Pass another --train_dir to start a new run (or remove this one), or '

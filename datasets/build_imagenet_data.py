@@ -140,7 +140,8 @@ def process_image(filename: Source) -> Tuple[bytes, int, int]:
     else:
       image = tf.io.decode_jpeg(data, channels=3)
   except tf.errors.InvalidArgumentError as e:
-    raise ValueError(f'Cannot decode {filename} as JPEG or PNG: {e.message}. '
+    raise ValueError(f'Cannot decode {filename} as JPEG or PNG: '
+                     f'{dataset_utils.clean_tf_message(e.message)} '
                      'Remove or replace the file and convert again.') from e
   height, width = int(image.shape[0]), int(image.shape[1])
   return data, height, width

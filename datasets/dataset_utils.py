@@ -14,8 +14,10 @@ converters wrote, so files made here and by slim are interchangeable.
   either fails (the default) or skips it, counting the skipped ones.
 """
 
+import contextlib
 import dataclasses
 import glob as _glob
+import gzip
 import os
 import re
 import shutil
@@ -24,6 +26,7 @@ import tarfile
 import time
 import urllib.parse
 import urllib.request
+import zlib
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 from absl import logging
@@ -174,10 +177,31 @@ def download(url: str, dest_dir: str, filename: Optional[str] = None) -> str:
   return path
 
 
+@contextlib.contextmanager
+def archive_errors(path: str, dataset_dir: Optional[str] = None):
+  """Turns the errors of reading a damaged or wrong archive into one `ValueError`
+  that names it and the fix; with `dataset_dir`, what the failed extraction
+  added there is removed (the archive itself is kept)."""
+  before = set(os.listdir(dataset_dir)) if dataset_dir else set()
+  try:
+    yield
+  except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as e:
+    if dataset_dir:
+      remove_paths([os.path.join(dataset_dir, name) for name in
+                    set(os.listdir(dataset_dir)) - before - {os.path.basename(path)}])
+    raise ValueError(f'{path} is not a complete, readable archive ({e}). Delete it and run the '
+                     'command again to download it anew, or pass --data_url to the right '
+                     'file.') from None
+
+
 def download_and_uncompress_tarball(tarball_url: str, dataset_dir: str) -> str:
-  """Downloads a .tar(.gz) into `dataset_dir` and extracts it there; returns its path."""
+  """Downloads a .tar(.gz) into `dataset_dir` and extracts it there; returns its path.
+
+  Raises:
+    ValueError: the archive is damaged or not a tar (nothing is left extracted).
+  """
   path = download(tarball_url, dataset_dir)
-  with tarfile.open(path, 'r:*') as tar:
+  with archive_errors(path, dataset_dir), tarfile.open(path, 'r:*') as tar:
     tar.extractall(dataset_dir, filter='data')
   return path
 

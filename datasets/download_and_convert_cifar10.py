@@ -93,7 +93,7 @@ def run(dataset_dir: str, data_url: str = DATA_URL) -> None:
     logging.info('CIFAR-10 TFRecords already exist in %s; not converting again.', dataset_dir)
     return
   archive = dataset_utils.download(data_url, dataset_dir)
-  with tarfile.open(archive, 'r:gz') as tar:
+  with dataset_utils.archive_errors(archive), tarfile.open(archive, 'r:gz') as tar:
     n_train = _write(tar, [f'data_batch_{i}' for i in range(1, _NUM_TRAIN_FILES + 1)],
                      train, 'cifar10 train')
     n_test = _write(tar, ['test_batch'], test, 'cifar10 test')

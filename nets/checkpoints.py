@@ -128,6 +128,10 @@ def resolve_checkpoint_path(path: str) -> str:
       found = sorted(f for f in tf.io.gfile.listdir(path) if f.endswith('.index'))
       if len(found) == 1:
         return os.path.join(path, found[0][:-len('.index')])
+      if tf.io.gfile.exists(os.path.join(path, 'saved_model.pb')):
+        raise ValueError(f'{path!r} holds a SavedModel, not a checkpoint: classify with it '
+                         'through classify_image.py --saved_model_dir, and evaluate or export '
+                         'from the checkpoints of the train_dir it was exported from.')
       raise ValueError(f'No checkpoint in directory {path!r}: expected a `checkpoint` '
                        f'file or one `*.index` file (found {len(found)}). Pass the '
                        'checkpoint prefix, e.g. /path/model.ckpt-1000.')

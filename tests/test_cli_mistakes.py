@@ -73,6 +73,17 @@ MISTAKES = [
         '--max_number_of_steps=1', '--batch_size=2', *_FLOWERS, '--train_dir={tmp}/t',
         '--checkpoint_path={wider_025}'],
      1, ['3-channel', '--use_grayscale off', '--checkpoint_exclude_scopes=', 'MobilenetV1/Conv2d_0']),
+    ('train-dir-is-a-file', TRAIN, [*_TRAIN, '--train_dir={photo}'],
+     2, ['--train_dir=', 'is a file']),
+    ('train-checkpoint-not-a-checkpoint', TRAIN, [*_TRAIN, '--train_dir={tmp}/t',
+                                                  '--checkpoint_path={photo}'],
+     2, ['--checkpoint_path=', 'is not a checkpoint', 'model.ckpt-1000']),
+    ('train-negative-learning-rate', TRAIN, [*_TRAIN, '--train_dir={tmp}/t',
+                                             '--learning_rate=-1'],
+     2, ['learning_rate must be >= 0']),
+    ('train-resume-other-image-size', TRAIN, [*_TRAIN[:2], '--train_image_size=32',
+                                              *_TRAIN[3:], '--train_dir={run}'],
+     1, ['holds a run of another shape', '--train_image_size=28 (now 32)']),
     # Evaluation.
     ('eval-checkpoint-not-found', EVAL, [*_FLOWERS, '--dataset_split_name=validation',
                                          '--checkpoint_path={tmp}/nothing'],
@@ -107,7 +118,19 @@ MISTAKES = [
      1, ['notes.jpg']),
     ('classify-saved-model-not-found', CLASSIFY, ['--saved_model_dir={tmp}/none', '{photo}'],
      2, ['--saved_model_dir', 'does not exist']),
+    ('classify-both-models', CLASSIFY, ['--checkpoint_path={lenet}', '--saved_model_dir={run}',
+                                        '{photo}'],
+     2, ['not both']),
+    ('classify-a-directory', CLASSIFY, ['--checkpoint_path={lenet}', '{tmp}'],
+     2, ['a directory', 'dir/*.jpg']),
+    ('classify-checkpoints-as-saved-model', CLASSIFY, ['--saved_model_dir={run}', '{photo}'],
+     2, ['not a SavedModel', '--checkpoint_path={run}']),
     # Converters.
+    ('convert-dataset-dir-is-a-file', CONVERT, ['--dataset_name=digits', '--dataset_dir={photo}'],
+     2, ['--dataset_dir=', 'is a file']),
+    ('convert-not-an-archive', CONVERT, ['--dataset_name=flowers', '--dataset_dir={tmp}/f',
+                                         '--data_url=file://{text}'],
+     1, ['is not a complete, readable archive', 'Delete it', '--data_url']),
     ('convert-imagenet', CONVERT, ['--dataset_name=imagenet', '--dataset_dir={tmp}'],
      2, ['build_imagenet_data']),
     ('convert-no-dataset-name', CONVERT, ['--dataset_dir={tmp}'], 2, ['--dataset_name', 'digits']),
@@ -169,6 +192,21 @@ def test_mistake_is_answered_in_one_paragraph(prepared, tmp_path, script, args, 
   # TensorFlow's start-up lines are hidden (TF_CPP_MIN_LOG_LEVEL unset).
   for noise in ('cuda_platform.cc', 'cudart_stub.cc', 'cpu_feature_guard.cc', 'cuInit'):
     assert noise not in proc.stderr, proc.stderr[:2000]
+
+
+@pytest.mark.slow
+def test_replicas_on_cpu_work_below_the_default_image_size(tmp_path):
+  # The up-front size check builds the net: the logical devices must exist first.
+  proc = _run(TRAIN, ['--model_name=cifarnet', '--train_image_size=28', '--num_clones=2',
+                      '--max_number_of_steps=1', '--batch_size=2', *_FLOWERS,
+                      f'--train_dir={tmp_path}/t'])
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  assert 'num_clones=2 but no GPU is visible' in proc.stderr
+
+
+def test_help_exits_0():
+  proc = _run(CLASSIFY, ['--helpshort'])
+  assert proc.returncode == 0 and '--saved_model_dir' in proc.stdout + proc.stderr
 
 
 def test_the_table_is_at_least_25_mistakes_across_the_commands():

@@ -151,25 +151,39 @@ def test_non_finite_weights_are_never_checkpointed(tmp_path):
   assert not [f for f in os.listdir(config.train_dir) if f.startswith('model.ckpt-2')]
 
 
-def test_diverged_weights_checkpoint_is_removed_and_the_one_before_named(tmp_path):
-  # A learning rate that throws the weights far out (still finite) in one step:
-  # the next loss, on finite input, is not finite. The checkpoint written from
-  # those weights is not a good one to resume from.
+def test_non_finite_loss_on_finite_input_removes_the_checkpoint_that_gave_it(tmp_path):
+  # From the 4th batch the images are finite but huge (3e38): the forward pass
+  # overflows, so the loss of step 4 is not finite although its input is. The
+  # weights of model.ckpt-3 gave that loss: it is removed, model.ckpt-2 is named.
+  config = _config(tmp_path, max_number_of_steps=10, save_interval_secs=0)
+  with pytest.raises(train.NonFiniteLossError) as error:
+    _run(config, nan_from_batch=3, fill=3e38)
+  message = str(error.value)
+  assert 'Loss is nan at step 4' in message or 'Loss is inf at step 4' in message, message
+  assert 'model.ckpt-3 (step 3) gave this loss: that checkpoint was removed' in message
+  assert f'The last good checkpoint, {config.train_dir}/model.ckpt-2, is left' in message
+  assert tf.train.latest_checkpoint(config.train_dir).endswith('model.ckpt-2')
+  assert not glob.glob(os.path.join(config.train_dir, 'model.ckpt-3.*'))
+  # Resuming from what is left, on sane data (a new input pipeline), trains.
+  assert _run(config.replace(max_number_of_steps=3,
+                             checkpoint_input_pipeline=False)).global_step == 3
+
+
+def test_divergence_leaves_only_finite_checkpoints(tmp_path):
+  # A learning rate that throws the weights out: whichever guard stops the run
+  # (a non-finite loss, or non-finite weights before a save), every checkpoint
+  # left is finite and the error names the newest.
   config = _config(tmp_path, max_number_of_steps=2, save_interval_secs=0, optimizer='sgd')
   _run(config)
   with pytest.raises(train.NonFiniteLossError) as error:
-    _run(config.replace(learning_rate=1e30, max_number_of_steps=10))
-  message = str(error.value)
-  step = int(re.search(r'Loss is \S+ at step (\d+)', message).group(1))
-  assert step >= 4, message
-  assert f'model.ckpt-{step - 1} (step {step - 1}) gave this loss' in message, message
-  assert message.endswith(f'The last good checkpoint, {config.train_dir}/model.ckpt-{step - 2}, '
-                          'is left in place. Lower --learning_rate, check the input data, or '
-                          'resume from the checkpoint with other settings.'), message
-  assert tf.train.latest_checkpoint(config.train_dir).endswith(f'model.ckpt-{step - 2}')
-  assert not glob.glob(os.path.join(config.train_dir, f'model.ckpt-{step - 1}.*'))
-  # Resuming from what is left with a sane learning rate trains.
-  assert _run(config.replace(max_number_of_steps=step + 1)).global_step == step + 1
+    _run(config.replace(learning_rate=1e25, max_number_of_steps=10))
+  latest = tf.train.latest_checkpoint(config.train_dir)
+  assert f'The last good checkpoint, {latest}, is left' in str(error.value)
+  for index in glob.glob(os.path.join(config.train_dir, 'model.ckpt-*.index')):
+    reader = tf.train.load_checkpoint(index[:-len('.index')])
+    for key, dtype in reader.get_variable_to_dtype_map().items():
+      if dtype.is_floating:
+        assert np.isfinite(reader.get_tensor(key)).all(), (index, key)
 
 
 def test_trainable_scopes_freeze_the_other_layers_and_their_statistics(tmp_path):
@@ -359,3 +373,18 @@ def test_undecodable_training_image_stops_with_its_place_or_is_skipped(tmp_path,
   assert 'skipped undecodable image in' in capfd.readouterr().err
   with open(os.path.join(config.train_dir, 'config.json')) as f:
     assert json.load(f)['skip_undecodable'] is True
+
+
+def test_resuming_with_other_batches_names_the_flags_of_the_run(tmp_path):
+  config = _config(tmp_path, max_number_of_steps=1)
+  _run(config)
+  with open(os.path.join(config.train_dir, 'config.json')) as f:
+    written = f.read()
+  with pytest.raises(ValueError, match=r'--batch_size=8 \(now 4\).*--nocheckpoint_input_pipeline'):
+    _run(config.replace(batch_size=4, max_number_of_steps=2))
+  with open(os.path.join(config.train_dir, 'config.json')) as f:
+    assert f.read() == written  # The run's record is left as it was.
+  # Without the input position, the weights resume with the new batches.
+  resumed = _run(config.replace(batch_size=4, max_number_of_steps=2,
+                                checkpoint_input_pipeline=False))
+  assert resumed.initialised_from == 'train_dir' and resumed.global_step == 2

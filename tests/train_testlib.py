@@ -43,11 +43,12 @@ def examples(n=64, size=IMAGE_SIZE, channels=3, num_classes=NUM_CLASSES, seed=0)
 
 
 def input_fn_for(batch_size, n=64, size=IMAGE_SIZE, channels=3, num_classes=NUM_CLASSES,
-                 nan_from_batch=None, shuffle=False):
+                 nan_from_batch=None, shuffle=False, fill=np.nan):
   """An input_fn of per-replica batches, sharded by input pipeline, repeated.
 
   With `nan_from_batch=k`, the k-th batch of each pipeline (0-based) and the
-  following ones are NaN images.
+  following ones are images filled with `fill` (NaN; or a finite value so large
+  that the forward pass overflows).
   """
   images, labels = examples(n, size, channels, num_classes)
 
@@ -59,7 +60,7 @@ def input_fn_for(batch_size, n=64, size=IMAGE_SIZE, channels=3, num_classes=NUM_
     ds = ds.repeat().batch(batch_size, drop_remainder=True)
     if nan_from_batch is not None:
       ds = ds.enumerate().map(lambda i, b: (
-          tf.where(i >= nan_from_batch, tf.fill(tf.shape(b[0]), np.nan), b[0]), b[1]))
+          tf.where(i >= nan_from_batch, tf.fill(tf.shape(b[0]), np.float32(fill)), b[0]), b[1]))
     return ds
 
   return input_fn
