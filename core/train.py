@@ -535,13 +535,19 @@ def _previous_config(train_dir: str) -> Optional[dict]:
     return None
 
 
+def _changed_flags(previous: dict, now: dict) -> List[str]:
+  """`--flag=<previous> (now <now>)` for each key of `now` the earlier run set otherwise."""
+  return [f'{previous[k]} classes (now {v})' if k == 'num_classes' else
+          f'--{k}={previous[k]} (now {v})'
+          for k, v in now.items() if previous.get(k) is not None and previous[k] != v]
+
+
 def _check_same_input(config: TrainConfig, image_size: int, latest: str) -> None:
   """The checkpoint holds the input pipeline's position, batches of one shape:
   resuming it needs the same image size and batch size."""
   previous = _previous_config(config.train_dir) or {}
-  differ = [f'--{flag}={previous[flag]} (now {now})'
-            for flag, now in (('train_image_size', image_size), ('batch_size', config.batch_size))
-            if previous.get(flag) is not None and previous[flag] != now]
+  differ = _changed_flags(previous, {'train_image_size': image_size,
+                                     'batch_size': config.batch_size})
   if differ:
     raise ValueError(
         f'--train_dir={config.train_dir} holds a run whose checkpoint '
@@ -558,13 +564,12 @@ def _another_run(config: TrainConfig, net, latest: str, problem: str) -> str:
              f'{net.num_classes} classes ({problem}).')
   previous = _previous_config(config.train_dir)
   if previous:
-    ours = {**config.to_dict(), 'num_classes': net.num_classes,
-            'train_image_size': net.image_size}
+    ours = config.to_dict()
     theirs = {**previous, 'num_classes': previous.get('run', {}).get('num_classes')}
-    differ = [(f'{theirs[k]} classes (now {ours[k]})' if k == 'num_classes' else
-               f'--{k}={theirs[k]} (now {ours[k]})')
-              for k in ('model_name', 'dataset_name', 'num_classes', 'labels_offset',
-                        'use_grayscale', 'train_image_size') if theirs.get(k) != ours.get(k)]
+    differ = _changed_flags(theirs, {
+        **{k: ours[k] for k in ('model_name', 'dataset_name', 'labels_offset',
+                                'use_grayscale')},
+        'num_classes': net.num_classes, 'train_image_size': net.image_size})
     if differ:
       message += ' That run was started with ' + ', '.join(differ) + '.'
   return (message + ' Pass another --train_dir to start a new run (or remove this one), or '
