@@ -33,7 +33,9 @@ flags.DEFINE_integer('batch_size', None,
                      'can be specified at model runtime.')
 flags.DEFINE_string('dataset_name', 'imagenet',
                     'The name of the dataset whose number of classes sizes the logits.')
-flags.DEFINE_string('dataset_dir', '', 'Ignored (kept for slim\'s command lines).')
+flags.DEFINE_string('dataset_dir', '',
+                    'A dataset directory whose labels.txt names the classes; the names are '
+                    'kept in the SavedModel (assets/labels.txt) for classify_image.py.')
 flags.DEFINE_integer('num_classes', None,
                      'Number of classes, instead of --dataset_name\'s (1001 for ImageNet '
                      'with background).')
@@ -70,6 +72,7 @@ def main(argv):
         quantize=FLAGS.quantize, image_size=FLAGS.image_size, batch_size=FLAGS.batch_size,
         is_training=FLAGS.is_training,
         dataset_name=None if FLAGS.num_classes else FLAGS.dataset_name,
+        dataset_dir=FLAGS.dataset_dir or None,
         num_classes=FLAGS.num_classes, labels_offset=FLAGS.labels_offset,
         use_moving_averages=FLAGS.moving_average_decay is not None,
         use_grayscale=FLAGS.use_grayscale)
@@ -81,6 +84,8 @@ def main(argv):
     with cli.usage_errors():
       dataset_factory.get_dataset_module(FLAGS.dataset_name)
   cli.check_checkpoint(FLAGS.checkpoint_path, required=False)
+  cli.check_directory('dataset_dir', FLAGS.dataset_dir or None, required=False,
+                      what='a dataset directory holding labels.txt')
   written = export.export(config)
   for kind in ('saved_model', 'tflite', 'graph_def'):
     if kind in written:

@@ -218,6 +218,15 @@ def startup_logs_requested(argv: Sequence[str]) -> bool:
   return any(a.lower() in on for a in argv)
 
 
+def _usage_types() -> tuple:
+  """Exceptions that reject the command line: exit status 2."""
+  types = [UsageError]
+  checkpoints = sys.modules.get('slimvision.nets.checkpoints')
+  if checkpoints is not None:
+    types.append(checkpoints.ScopeError)  # A scope flag naming no variable.
+  return tuple(types)
+
+
 def _failure_types() -> tuple:
   """Exceptions reported in one paragraph with exit status 1."""
   types = [ValueError, OSError, FloatingPointError]
@@ -242,7 +251,7 @@ def _guarded(main: Callable[[Sequence[str]], Optional[int]], argv: Sequence[str]
   try:
     import_tensorflow(FLAGS['tf_startup_logs'].value)
     return main(argv) or 0
-  except UsageError as e:
+  except _usage_types() as e:  # pylint: disable=catching-non-exception
     _say(prog, str(e), usage=True)
     return USAGE_EXIT
   except _failure_types() as e:  # pylint: disable=catching-non-exception

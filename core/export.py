@@ -15,6 +15,10 @@ The SavedModel has two signatures (DESIGN §4):
   added back, so ImageNet names index it directly);
 * `serving_bytes`: `image_bytes` string [batch] of encoded JPEG / PNG (/ GIF /
   BMP) -> the net's evaluation preprocessing -> the same outputs.
+When the dataset's class names are known (`dataset_dir`'s labels.txt, or the
+dataset's built-in names) and cover the logits, the SavedModel holds them as
+`assets/labels.txt` (slim's `<label>:<name>` lines), which `classify_image.py
+--saved_model_dir` prints.
 The TFLite model holds `serving_default` (float, or dynamic-range quantized
 with `quantize`). `output_file` keeps slim's meaning: a binary GraphDef of the
 inference graph (input `images`), frozen with the checkpoint's values when a
@@ -23,6 +27,7 @@ checkpoint is given.
 
 import dataclasses
 import os
+import tempfile
 import warnings
 from typing import Any, Callable, Dict, Mapping, Optional
 
@@ -53,7 +58,9 @@ class ExportConfig:
     batch_size: fixed batch size of the inputs; None accepts any.
     is_training: export the training-mode graph (batch statistics, dropout),
       as slim's flag; inference wants False.
-    dataset_name: the dataset whose number of classes sizes the logits.
+    dataset_name: the dataset whose number of classes sizes the logits (and
+      whose built-in class names the SavedModel keeps).
+    dataset_dir: a dataset directory whose labels.txt names the classes.
     num_classes: the number of classes, instead of `dataset_name`'s.
     labels_offset: the logits have `num_classes - labels_offset` outputs;
       `classes` adds it back.
@@ -75,6 +82,7 @@ class ExportConfig:
   batch_size: Optional[int] = None
   is_training: bool = False
   dataset_name: Optional[str] = 'imagenet'
+  dataset_dir: Optional[str] = None
   num_classes: Optional[int] = None
   labels_offset: int = 0
   preprocessing_name: Optional[str] = None
@@ -134,12 +142,17 @@ class ServingModule(tf.Module):
     preprocessing_name: preprocessing applied by `serve_bytes`.
     labels_offset: added to the argmax to give `classes`.
     batch_size: fixed input batch size, or None.
+    labels_to_names: {label: name} of the `classes`, kept as the asset
+      `labels.txt`; None keeps no names.
   """
 
   def __init__(self, network_fn: nets_factory.NetworkFn,
                preprocessing_name: Optional[str] = None, labels_offset: int = 0,
-               batch_size: Optional[int] = None):
+               batch_size: Optional[int] = None,
+               labels_to_names: Optional[Mapping[int, str]] = None):
     super().__init__(name='slimvision_serving')
+    if labels_to_names:
+      self.labels_file = tf.saved_model.Asset(_labels_file(labels_to_names))
     # Tracked so the SavedModel holds the weights (under their slim names).
     self.weights_by_name = checkpoints.trackable_variables(network_fn)
     self.labels_offset = tf.constant(int(labels_offset), tf.int64)
@@ -177,6 +190,33 @@ class ServingModule(tf.Module):
   def signatures(self) -> Dict[str, Callable]:
     return {SERVING_DEFAULT: self.serve.get_concrete_function(),
             SERVING_BYTES: self.serve_bytes.get_concrete_function()}
+
+
+def _labels_file(labels_to_names: Mapping[int, str]) -> str:
+  """A temporary labels.txt of `labels_to_names` (SavedModel saving copies it)."""
+  from ..datasets import dataset_utils  # pylint: disable=g-import-not-at-top
+  directory = tempfile.mkdtemp(prefix='slimvision_labels_')
+  dataset_utils.write_label_file(labels_to_names, directory)
+  return os.path.join(directory, dataset_utils.LABELS_FILENAME)
+
+
+def class_names(config: ExportConfig, width: int) -> Optional[Dict[int, str]]:
+  """The class names to keep in the SavedModel: {label: name} when they name
+  exactly the `width + labels_offset` labels of the logits, else None."""
+  from ..datasets import dataset_factory  # pylint: disable=g-import-not-at-top
+  from ..datasets import dataset_utils  # pylint: disable=g-import-not-at-top
+  info = (dataset_factory.get_dataset_module(config.dataset_name).INFO
+          if config.dataset_name else None)
+  names = dataset_utils.label_names(info, config.dataset_dir)
+  offset = int(config.labels_offset)
+  if not names:
+    return None
+  if len(names) != width + offset or not all(l + offset in names for l in range(width)):
+    logging.warning('Not keeping class names in the export: %d names for %d logits with '
+                    'labels_offset=%d. Pass --dataset_dir with the labels.txt of the dataset '
+                    'the net was trained on.', len(names), width, offset)
+    return None
+  return dict(names)
 
 
 def _eval_preprocessing(name: str, channels: int) -> Callable:
@@ -290,7 +330,7 @@ def export(config: ExportConfig) -> Dict[str, Any]:
   """
   fn = build_network(config)
   module = ServingModule(fn, config.preprocessing_name, config.labels_offset,
-                         config.batch_size)
+                         config.batch_size, class_names(config, fn.num_classes))
   written = {}
   if config.export_dir:
     written['saved_model'] = save_saved_model(module, config.export_dir)
@@ -320,6 +360,6 @@ def run_tflite(path: str, images) -> Dict[str, Any]:
   return runner(images=tf.convert_to_tensor(images, tf.float32).numpy())
 
 
-__all__ = ['ExportConfig', 'ServingModule', 'build_network', 'export', 'run_tflite',
+__all__ = ['ExportConfig', 'ServingModule', 'build_network', 'class_names', 'export', 'run_tflite',
            'save_saved_model', 'tflite_interpreter', 'write_graph_def', 'write_tflite', 'OUTPUT_KEYS',
            'SERVING_BYTES', 'SERVING_DEFAULT']

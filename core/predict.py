@@ -70,13 +70,8 @@ def dataset_label_names(dataset_name: Optional[str] = None,
   Raises:
     ValueError: for an unknown dataset name.
   """
-  if dataset_dir and dataset_utils.has_labels(dataset_dir):
-    return dataset_utils.read_label_file(dataset_dir)
-  if dataset_name:
-    module = dataset_factory.get_dataset_module(dataset_name)
-    names = module.INFO.default_labels_to_names
-    return names() if names is not None else None
-  return None
+  info = dataset_factory.get_dataset_module(dataset_name).INFO if dataset_name else None
+  return dataset_utils.label_names(info, dataset_dir)
 
 
 def default_labels_offset(labels_to_names: Mapping[int, str], num_classes: int) -> int:
@@ -202,10 +197,13 @@ def classify_saved_model(image_paths: Sequence[str], saved_model_dir: str, top: 
   """Top-`top` classes of each image with an exported SavedModel (`serving_bytes`).
 
   The labels are the model's `classes` output (argmax plus the labels offset
-  it was exported with); `labels_to_names` maps them to names (ImageNet's by
-  default).
+  it was exported with); `labels_to_names` maps them to names (default: the
+  names the export kept in `assets/labels.txt`, else ImageNet's for a 1000- or
+  1001-class model).
   """
   serve = load_saved_model(saved_model_dir)
+  if labels_to_names is None:
+    labels_to_names = saved_model_label_names(saved_model_dir)
   for path in image_paths:  # Fail on a bad file by name, before the model sees it.
     load_image(os.fspath(path))
   data = tf.stack([tf.io.read_file(os.fspath(p)) for p in image_paths])
@@ -214,6 +212,14 @@ def classify_saved_model(image_paths: Sequence[str], saved_model_dir: str, top: 
   offset = int(outputs['classes'].numpy()[0]) - int(np.argmax(probabilities[0]))
   return top_k(probabilities, _names_or_imagenet(labels_to_names, probabilities.shape[-1]),
                top, offset)
+
+
+def saved_model_label_names(saved_model_dir: str) -> Optional[Dict[int, str]]:
+  """The {label: name} an export kept in `<saved_model_dir>/assets/labels.txt`, or None."""
+  assets = os.path.join(os.fspath(saved_model_dir), 'assets')
+  if dataset_utils.has_labels(assets):
+    return dataset_utils.read_label_file(assets)
+  return None
 
 
 def format_predictions(path: str, predictions: Sequence[Prediction]) -> str:

@@ -479,11 +479,8 @@ def _freeze_outside(net, scopes) -> None:
   """
   if not scopes:
     return
-  names = checkpoints.slim_variable_names(net)
-  if not any(n.startswith(s) for n in names for s in scopes):
-    roots = sorted({'/'.join(n.split('/')[:2]) for n in names})
-    raise ValueError(f'No variable of {net.name!r} is under trainable_scopes {list(scopes)}. '
-                     f"Scopes look like: {', '.join(roots[:8])}, ...")
+  checkpoints.check_scopes(scopes, checkpoints.slim_variable_names(net), '--trainable_scopes',
+                           f'in the model {net.name}')
   names_by_id = {id(v): n for n, v in checkpoints.slim_variables(net).items()}
   frozen = 0
   for layer in net.model.layers:

@@ -250,6 +250,17 @@ class DatasetInfo:
   labels_offset: int = 0
 
 
+def label_names(info: Optional[DatasetInfo],
+                dataset_dir: Optional[str] = None) -> Optional[Dict[int, str]]:
+  """{label: name}: `labels.txt` in `dataset_dir` when there is one, else the
+  dataset's built-in names; None when neither exists."""
+  if dataset_dir and has_labels(dataset_dir):
+    return read_label_file(dataset_dir)
+  if info is not None and info.default_labels_to_names is not None:
+    return info.default_labels_to_names()
+  return None
+
+
 def base_keys_to_features() -> Dict[str, Any]:
   """The features every slim classification record has."""
   return {
@@ -293,10 +304,7 @@ class DatasetSplit:
     self.channels = info.channels
     self.items_to_descriptions = dict(info.items_to_descriptions)
     if labels_to_names is None:
-      if dataset_dir and has_labels(dataset_dir):
-        labels_to_names = read_label_file(dataset_dir)
-      elif info.default_labels_to_names is not None:
-        labels_to_names = info.default_labels_to_names()
+      labels_to_names = label_names(info, dataset_dir)
     self.labels_to_names = labels_to_names
     if num_samples is None:
       self.num_samples = int(info.splits_to_sizes[split_name])
@@ -611,7 +619,7 @@ def clean_tf_message(message: str) -> str:
 
 __all__ = [
     'LABELS_FILENAME', 'int64_feature', 'float_feature', 'bytes_feature',
-    'image_to_tfexample', 'write_label_file', 'has_labels', 'read_label_file',
+    'image_to_tfexample', 'write_label_file', 'has_labels', 'read_label_file', 'label_names',
     'Progress', 'download', 'download_and_uncompress_tarball', 'remove_paths',
     'DatasetInfo', 'DatasetSplit', 'base_keys_to_features', 'shard_files',
     'count_records', 'read_records', 'decode_images', 'safely', 'clean_tf_message',

@@ -12,6 +12,7 @@ Two checkpoint layouts are read, by the same code and with the same checks:
 """
 
 import dataclasses
+import difflib
 import functools
 import os
 import re
@@ -188,6 +189,48 @@ def _excluded(name: str, scopes: Sequence[str]) -> bool:
   return any(name.startswith(s) for s in scopes)
 
 
+class ScopeError(ValueError):
+  """A scope argument (`exclude_scopes`, `trainable_scopes`) that names no variable."""
+
+
+def check_scopes(scopes: Sequence[str], names: Iterable[str], argument: str,
+                 where: str) -> None:
+  """Every scope in `scopes` is a prefix of at least one of `names`.
+
+  A scope naming nothing is nearly always a typo ('InceptionV3/logits'), and
+  slim silently ignores it: the weights meant to be re-initialised (or trained)
+  are restored (or frozen) instead.
+
+  Args:
+    scopes: scope prefixes, as given.
+    names: the slim variable names they should match.
+    argument: how the user gave them (`--checkpoint_exclude_scopes`, `exclude_scopes`).
+    where: where `names` come from, for the message ('in the model inception_v3').
+
+  Raises:
+    ScopeError: naming each scope that matches nothing, the nearest existing
+      scopes and the top-level scopes of `names`.
+  """
+  names = list(names)
+  unmatched = [s for s in scopes if not any(n.startswith(s) for n in names)]
+  if not unmatched:
+    return
+  prefixes = sorted({'/'.join(n.split('/')[:depth]) for n in names
+                     for depth in range(1, n.count('/') + 1)})
+  hints = []
+  for scope in unmatched:
+    close = ([p for p in prefixes if p.lower() == scope.lower()]
+             or difflib.get_close_matches(scope, prefixes, n=2, cutoff=0.75)
+             or [p for p in prefixes if p.lower().startswith(scope.lower())][:2])
+    hints.append(f"'{scope}'" + (f" (did you mean {' or '.join(close)}?)" if close else ''))
+  roots = sorted({'/'.join(n.split('/')[:2]) for n in names if '/' in n})
+  shown = ', '.join(roots[:12]) + (', ...' if len(roots) > 12 else '.')
+  raise ScopeError(
+      f"{argument} names {', '.join(hints)}, which matches no variable {where}, so it would "
+      f"select nothing. Scopes are prefixes of slim's variable names (case matters), such as "
+      f"{shown}")
+
+
 @dataclasses.dataclass
 class RestoreReport:
   """What `restore_checkpoint` did."""
@@ -275,12 +318,18 @@ def restore_checkpoint(net, path: str, exclude_scopes=(), ignore_missing_vars: b
     A RestoreReport.
 
   Raises:
+    ScopeError: a scope of `exclude_scopes` matches no variable of either side.
     ValueError: naming the cause where it is known (another number of classes,
       1000 vs 1001 labels, grey vs colour input, another network), then every
       mis-shaped, missing and unknown name, with the fix in the command's flags.
   """
   prefix = resolve_checkpoint_path(path)
-  plan = _plan(net, prefix, _as_scopes(exclude_scopes), use_moving_averages)
+  scopes = _as_scopes(exclude_scopes)
+  if scopes:
+    check_scopes(scopes, list(slim_variable_names(net)) + list(checkpoint_variables(prefix)),
+                 '--checkpoint_exclude_scopes' if command == TRAIN else 'exclude_scopes',
+                 f'in the model {_model_of(net).name} or in the checkpoint')
+  plan = _plan(net, prefix, scopes, use_moving_averages)
   fatal_missing = [] if ignore_missing_vars else plan.missing
   if plan.mis_shaped or fatal_missing or plan.unknown:
     raise ValueError(_restore_error(prefix, _model_of(net).name, slim_variables(net),

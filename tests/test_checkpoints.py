@@ -81,6 +81,11 @@ def test_missing_and_unknown_names(slim_ckpt, tmp_path):
                      r"exclude_scopes='InceptionV3/AuxLogits'"):
     checkpoints.restore_checkpoint(no_aux, slim_ckpt)
   checkpoints.restore_checkpoint(no_aux, slim_ckpt, exclude_scopes=['InceptionV3/AuxLogits'])
+  # A scope that matches nothing on either side is a typo, not a no-op.
+  with pytest.raises(checkpoints.ScopeError,
+                     match=r"exclude_scopes names 'InceptionV3/auxlogits' \(did you mean "
+                     r"InceptionV3/AuxLogits\?\), which matches no variable"):
+    checkpoints.restore_checkpoint(no_aux, slim_ckpt, exclude_scopes='InceptionV3/auxlogits')
 
   # A checkpoint lacking some variables: missing, unless ignore_missing_vars.
   partial = {n: v for n, v in checkpoints.slim_variables(no_aux).items()

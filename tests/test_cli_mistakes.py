@@ -84,6 +84,12 @@ MISTAKES = [
     ('train-resume-other-image-size', TRAIN, [*_TRAIN[:2], '--train_image_size=32',
                                               *_TRAIN[3:], '--train_dir={run}'],
      1, ['holds a run of another shape', '--train_image_size=28 (now 32)']),
+    ('train-exclude-scope-typo', TRAIN, [*_TRAIN, '--train_dir={tmp}/t', '--checkpoint_path={lenet}',
+                                         '--checkpoint_exclude_scopes=LeNet/Fc4'],
+     2, ['--checkpoint_exclude_scopes', "'LeNet/Fc4'", 'did you mean LeNet/fc4', 'case matters']),
+    ('train-trainable-scope-typo', TRAIN, [*_TRAIN, '--train_dir={tmp}/t',
+                                           '--trainable_scopes=LeNet/fc3,lenet/fc4'],
+     2, ['--trainable_scopes', "'lenet/fc4'", 'LeNet/fc4']),
     # Evaluation.
     ('eval-checkpoint-not-found', EVAL, [*_FLOWERS, '--dataset_split_name=validation',
                                          '--checkpoint_path={tmp}/nothing'],

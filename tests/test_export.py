@@ -242,3 +242,36 @@ def test_classify_saved_model_errors(imagenet_lenet, tmp_path):
   bad.write_bytes(b'not an image')
   with pytest.raises(ValueError, match=r'Cannot decode .*bad.jpg'):
     predict.classify([str(bad)], saved_model_dir=imagenet_lenet['saved_model'])
+
+
+def test_saved_model_keeps_the_class_names_classify_prints(tmp_path, imagenet_lenet):
+  # A LeNet trained on a dataset whose labels.txt names its 3 classes: the
+  # export keeps the names, and classifying with the SavedModel alone prints them.
+  from slimvision.core import predict  # pylint: disable=g-import-not-at-top
+  from slimvision.datasets import dataset_utils  # pylint: disable=g-import-not-at-top
+  names = {0: 'heron', 1: 'stork', 2: 'crane'}
+  data = tmp_path / 'birds'
+  data.mkdir()
+  dataset_utils.write_label_file(names, str(data))
+  fn = nets_factory.get_network_fn('lenet', num_classes=3)
+  prefix = checkpoints.save_slim_checkpoint(fn, str(tmp_path / 'model.ckpt'))
+  proc = _run('export_inference_graph.py', '--model_name=lenet', '--num_classes=3',
+              f'--dataset_dir={data}', f'--checkpoint_path={prefix}',
+              f'--export_dir={tmp_path / "sm"}')
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  assert predict.saved_model_label_names(str(tmp_path / 'sm')) == names
+  proc = _run('classify_image.py', f'--saved_model_dir={tmp_path / "sm"}',
+              imagenet_lenet['paths'][0])
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  tops = [l for l in proc.stdout.splitlines() if l.lstrip()[:2] in ('1.', '2.', '3.')]
+  assert len(tops) == 3 and {l.split()[-1] for l in tops} == set(names.values()), proc.stdout
+
+
+def test_names_that_do_not_fit_the_logits_are_not_kept(tmp_path):
+  config = export.ExportConfig(model_name='lenet', dataset_name='flowers', num_classes=3,
+                               export_dir=str(tmp_path / 'sm'))
+  assert export.class_names(config, 3) is None  # flowers has 5 names.
+  config = export.ExportConfig(model_name='vgg_16', dataset_name='imagenet', labels_offset=1,
+                               export_dir=str(tmp_path / 'sm'))
+  names = export.class_names(config, 1000)
+  assert len(names) == 1001 and names[1] == 'tench, Tinca tinca'

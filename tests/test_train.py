@@ -201,7 +201,8 @@ def test_trainable_scopes_freeze_the_other_layers_and_their_statistics(tmp_path)
 
 
 def test_unknown_trainable_scope_is_reported(tmp_path):
-  with pytest.raises(ValueError, match=r"No variable of 'tiny_bn_net' is under.*Tiny/Conv1"):
+  with pytest.raises(checkpoints.ScopeError,
+                     match=r"--trainable_scopes names 'InceptionV3/Logits'.*tiny_bn_net.*Tiny/Conv1"):
     _run(_config(tmp_path, trainable_scopes='InceptionV3/Logits'))
 
 
