@@ -138,6 +138,7 @@ class EvalResult:
   correct_top1: int
   correct_top5: int
   seconds: float = 0.0
+  published_size: Optional[int] = None
 
   @property
   def accuracy(self) -> float:
@@ -148,10 +149,23 @@ class EvalResult:
     return self.correct_top5 / self.num_examples if self.num_examples else 0.0
 
   def to_json(self) -> Dict[str, Any]:
-    """The results.json record (DESIGN §4)."""
-    return {'checkpoint': self.checkpoint, 'global_step': int(self.global_step),
-            'num_examples': int(self.num_examples), 'accuracy': float(self.accuracy),
-            'recall_5': float(self.recall_5)}
+    """The results.json record (DESIGN §4), plus `published_size` and `note` when
+    the examples evaluated are not the split's published size."""
+    record = {'checkpoint': self.checkpoint, 'global_step': int(self.global_step),
+              'num_examples': int(self.num_examples), 'accuracy': float(self.accuracy),
+              'recall_5': float(self.recall_5)}
+    if self.size_note:  # Only when the examples are not the split's published size.
+      record['published_size'] = int(self.published_size)
+      record['note'] = self.size_note
+    return record
+
+  @property
+  def size_note(self) -> Optional[str]:
+    """A sentence when the examples evaluated are not the split's published size."""
+    if self.published_size is None or self.num_examples == self.published_size:
+      return None
+    return (f'{self.num_examples} examples evaluated; the published size of the split is '
+            f'{self.published_size}: a subset or another copy of the dataset.')
 
 
 # ----------------------------------------------------------------------------
@@ -203,7 +217,8 @@ class Evaluator:
     # Every replica gets the same number of examples, padding included.
     self.padded_batch = (math.ceil(config.batch_size / self.num_replicas)
                          * self.num_replicas)
-    self.num_samples = None
+    self.num_samples = None  # The records of the split, when it is a dataset's.
+    self.published_size = None
     if dataset is None:
       dataset, num_classes = self._split_dataset()
     else:
@@ -244,7 +259,8 @@ class Evaluator:
     try:
       info = dataset_factory.get_dataset(cfg.dataset_name, cfg.dataset_split_name,
                                          cfg.dataset_dir)
-      self.num_samples = int(info.num_samples)
+      count = info.check_records()
+      self.num_samples, self.published_size = count.records, count.published
       dataset = input_pipeline.eval_input(
           cfg.dataset_name, cfg.dataset_dir, split_name=cfg.dataset_split_name,
           preprocessing_name=cfg.preprocessing_name or self.spec.preprocessing,
@@ -350,8 +366,11 @@ class Evaluator:
         inputs = next(iterator)
       except StopIteration:
         break
-      except tf.errors.OpError as e:  # A corrupt record, an undecodable image, ...
-        raise ValueError(self._read_error_message(counts[0], e)) from None
+      except (tf.errors.OpError, UnicodeDecodeError) as e:  # A corrupt record, ...
+        message = self._read_error_message(counts[0], e)
+        if message is None:
+          raise
+        raise ValueError(message) from None
       counts = [a + int(b) for a, b in zip(counts, self._step(inputs).numpy())]
       batches += 1
       now = time.time()
@@ -365,19 +384,24 @@ class Evaluator:
     num_examples, top1, top5 = counts
     if num_examples == 0:
       raise ValueError(self._empty_message())
-    if (self.num_samples is not None and not self.config.max_num_batches
-        and num_examples != self.num_samples):
-      logging.warning('Evaluated %d examples; the published size of split %r is %d (a '
-                      'partial or different copy of the dataset?).', num_examples,
-                      self.config.dataset_split_name, self.num_samples)
-    result = EvalResult(prefix, step, num_examples, top1, top5, time.time() - start)
+    result = EvalResult(prefix, step, num_examples, top1, top5, time.time() - start,
+                        None if self.config.max_num_batches else self.published_size)
+    if result.size_note:
+      logging.warning('%s', result.size_note)
     self._write(result)
     return result
 
-  def _read_error_message(self, done: int, error: tf.errors.OpError) -> str:
+  def _read_error_message(self, done: int, error: Exception) -> Optional[str]:
+    """The one-paragraph answer to a failed read; None for an error of another kind."""
     cfg = self.config
     what = (f'split {cfg.dataset_split_name!r} of dataset {cfg.dataset_name!r} in '
             f'{cfg.dataset_dir!r}' if self.num_samples is not None else 'the evaluation dataset')
+    if dataset_utils.is_unparsable_error(error) and self.num_samples is not None:
+      found = dataset_utils.unparsable_message(cfg.dataset_name, cfg.dataset_split_name,
+                                               cfg.dataset_dir, 'eval_image_classifier.py')
+      return found and f'Reading {what} failed after {done} examples: {found}'
+    if not isinstance(error, tf.errors.OpError):
+      return None
     message = dataset_utils.clean_tf_message(error.message)
     if 'skip_undecodable' in message:
       advice = '(--skip_undecodable with eval_image_classifier.py).'
@@ -429,7 +453,7 @@ def format_result(result: EvalResult, config: Optional[EvalConfig] = None) -> st
       f'({result.correct_top1}/{result.num_examples})',
       f'  eval/Recall_5  (top-5): {100 * result.recall_5:.2f}%  '
       f'({result.correct_top5}/{result.num_examples})',
-  ])
+  ] + ([f'  note: {result.size_note}'] if result.size_note else []))
 
 
 # ----------------------------------------------------------------------------

@@ -117,7 +117,8 @@ def train_input(dataset_name: str, dataset_dir: str, split_name: str = 'train',
     seed: shuffle seed (random crops still draw from the global generator).
     num_epochs: passes over the data; None repeats forever.
     fast_mode: inception's fast colour distortion / bilinear-only resize.
-    skip_undecodable: skip and count undecodable images instead of failing.
+    skip_undecodable: skip and count undecodable images (and records that are
+      not Examples) instead of failing.
     file_pattern: overrides the split's file glob.
     use_grayscale: one-channel output (slim's flag; same as channels=1).
     fused_decode_and_crop: with inception preprocessing, decode only the crop
@@ -145,8 +146,7 @@ def train_input(dataset_name: str, dataset_dir: str, split_name: str = 'train',
   buffer = shuffle_buffer or max(1024, 16 * batch_size)
   ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
   ds = ds.repeat(num_epochs)
-  ds = ds.map(split._parse_with_location, num_parallel_calls=AUTOTUNE,  # pylint: disable=protected-access
-              deterministic=False)
+  ds = split.parse_records(ds, skip_unparsable=skip_undecodable, deterministic=False)
   ds = ds.map(functools.partial(dataset_utils.check_label, num_classes=split.num_classes))
   channels = _net_channels(channels, use_grayscale, model_name)
   fused = fused_decode_and_crop and family == 'inception' and split.channels == 3
@@ -181,7 +181,7 @@ def eval_input(dataset_name: str, dataset_dir: str, split_name: str = 'validatio
   split = dataset_factory.get_dataset(dataset_name, split_name, dataset_dir,
                                       file_pattern=file_pattern)
   ds = dataset_utils.read_records(split.list_files(), deterministic=True, cycle_length=1)
-  ds = ds.map(split._parse_with_location, num_parallel_calls=AUTOTUNE)  # pylint: disable=protected-access
+  ds = split.parse_records(ds, skip_unparsable=skip_undecodable)
   ds = ds.map(functools.partial(dataset_utils.check_label, num_classes=split.num_classes))
   transform = _make_transform(split, family, False, image_size, labels_offset, True,
                               _net_channels(channels, use_grayscale, model_name), fused=False)

@@ -22,6 +22,7 @@ a `tf.train.CheckpointManager` in `train_dir`:
 
 import contextlib
 import dataclasses
+import errno
 import json
 import math
 import os
@@ -46,6 +47,10 @@ from ..nets import checkpoints, layers, nets_factory
 CONFIG_FILE = 'config.json'
 
 InputFn = Callable[[tf.distribute.InputContext], tf.data.Dataset]
+
+
+class DiskFullError(OSError):
+  """A checkpoint could not be written for lack of space; the partial one was removed."""
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -259,7 +264,12 @@ def _train(config, input_fn, num_samples, num_classes, strategy, global_batch, c
           f'good checkpoint, {last_saved or "none written"}, is left in place. Lower '
           '--learning_rate, check the input data, or resume from that checkpoint with other '
           'settings.')
-    path = manager.save(checkpoint_number=current)
+    try:
+      path = manager.save(checkpoint_number=current)
+    except (tf.errors.OpError, OSError) as e:
+      if not _is_disk_full(e):
+        raise
+      raise DiskFullError(_disk_full_message(config.train_dir, current)) from None
     logging.info('Saved %s.', path)
     return path
 
@@ -287,14 +297,12 @@ def _train(config, input_fn, num_samples, num_classes, strategy, global_batch, c
     while max_steps is None or int(step.numpy()) < max_steps:
       try:
         metrics, shown = train_step(iterator)
-      except (tf.errors.InvalidArgumentError, tf.errors.DataLossError) as e:
-        if not any(w in e.message for w in ('Undecodable image', ' record ', 'TFRecord')):
+      except (tf.errors.InvalidArgumentError, tf.errors.DataLossError, UnicodeDecodeError) as e:
+        message = _data_error_message(config, e)
+        if message is None:
           raise
-        advice = (' (--skip_undecodable with train_image_classifier.py).'
-                  if 'Undecodable image' in e.message else '')
-        raise ValueError(
-            f'Reading the training data failed at step {current + 1}: '
-            f'{dataset_utils.clean_tf_message(e.message)}{advice}') from None
+        raise ValueError(f'Reading the training data failed at step {current + 1}: '
+                         f'{message}') from None
       current = int(step.numpy())
       loss = float(metrics['loss'])
       losses.append(loss)
@@ -417,12 +425,49 @@ def slim_loss(net: nets_factory.NetworkFn, images, labels, label_smoothing: floa
           'regularization': reg, 'correct': correct}
 
 
+def _is_disk_full(error: Exception) -> bool:
+  text = getattr(error, 'message', '') or str(error)
+  return getattr(error, 'errno', None) == errno.ENOSPC or 'No space left on device' in text
+
+
+def _disk_full_message(train_dir: str, step: int) -> str:
+  """Says the disk is full, removes the partial checkpoint and names what is kept."""
+  removed = train_dir_lock.remove_partial_checkpoints(train_dir)
+  newest = tf.train.latest_checkpoint(train_dir)
+  for path in tf.io.gfile.glob(os.path.join(train_dir, f'*-{step}.*')):
+    if not (newest and path.startswith(newest + '.')):
+      tf.io.gfile.remove(path)  # Files of this step that the checkpoint state does not name.
+      removed.append(path)
+  return (f'No space left on the device of {train_dir} while writing the checkpoint of step '
+          f'{step}. Its partial files were removed ({len(removed)}); the previous checkpoints '
+          f'are kept (newest: {newest or "none"}). Free space, or pass --train_dir on another '
+          'disk, and run the same command again: it resumes from the newest checkpoint.')
+
+
+def _data_error_message(config: TrainConfig, error: Exception) -> Optional[str]:
+  """What a failed read of the training data was, with its fix; None for other errors."""
+  if dataset_utils.is_unparsable_error(error) and config.dataset_name:
+    return dataset_utils.unparsable_message(config.dataset_name, config.dataset_split_name,
+                                            config.dataset_dir, 'train_image_classifier.py')
+  message = getattr(error, 'message', '')
+  if not any(w in message for w in ('Undecodable image', ' record ', 'TFRecord')):
+    return None
+  advice = (' (--skip_undecodable with train_image_classifier.py).'
+            if 'Undecodable image' in message else '')
+  return dataset_utils.clean_tf_message(message) + advice
+
+
 def _dataset_input(config: TrainConfig, image_size: int):
   """(input_fn, num_samples, num_classes) for the dataset named in `config`."""
   from ..datasets import dataset_factory  # pylint: disable=g-import-not-at-top
   from . import input_pipeline  # pylint: disable=g-import-not-at-top
   dataset = dataset_factory.get_dataset(config.dataset_name, config.dataset_split_name,
                                         config.dataset_dir)
+  count = dataset.check_records()
+  note = count.note(f'Split {config.dataset_split_name!r} of {config.dataset_name} in '
+                    f'{config.dataset_dir}')
+  if note:
+    logging.warning('%s The learning-rate schedule counts epochs of the published size.', note)
 
   def input_fn(input_context):
     return input_pipeline.train_input(
@@ -608,9 +653,19 @@ def _write_config(config: TrainConfig, **run) -> None:
   os.makedirs(config.train_dir, exist_ok=True)
   path = os.path.join(config.train_dir, CONFIG_FILE)
   tmp = path + '.tmp'
-  with open(tmp, 'w') as f:
-    json.dump({**resolved.to_dict(), 'run': facts}, f, indent=2, sort_keys=True)
-  os.replace(tmp, path)
+  try:
+    with open(tmp, 'w') as f:
+      json.dump({**resolved.to_dict(), 'run': facts}, f, indent=2, sort_keys=True)
+    os.replace(tmp, path)
+  except OSError as e:
+    if os.path.exists(tmp):
+      os.remove(tmp)
+    if not _is_disk_full(e):
+      raise
+    raise DiskFullError(f'No space left on the device of {config.train_dir}: could not write '
+                        f'{CONFIG_FILE}, so nothing was trained and the checkpoints there are '
+                        'as they were. Free space, or pass --train_dir on another disk, and run '
+                        'the same command again.') from None
 
 
 def load_config(train_dir: str) -> TrainConfig:

@@ -54,6 +54,7 @@ import tensorflow as tf
 
 from . import dataset_utils
 from . import imagenet
+from . import shards
 
 # slim's lists of the ILSVRC-2012 train files that are not plain RGB JPEGs.
 _PNG_FILES = frozenset(['n02105855_2933.JPEG'])
@@ -336,7 +337,7 @@ def _process_shards(thread_index, ranges, name, filenames, synsets, labels, huma
     for s in range(shards_per_thread):
       shard = thread_index * shards_per_thread + s
       path = os.path.join(output_directory, f'{name}-{shard:05d}-of-{num_shards:05d}')
-      with tf.io.TFRecordWriter(path + '.tmp') as writer:
+      with shards.shard_writer(path) as writer:
         for i in range(bounds[s], bounds[s + 1]):
           data, height, width = process_image(filenames[i])
           example = convert_to_example(filenames[i], data, labels[i], synsets[i],
@@ -346,7 +347,6 @@ def _process_shards(thread_index, ranges, name, filenames, synsets, labels, huma
           writer.write(example.SerializeToString())
           with lock:
             progress.update()
-      tf.io.gfile.rename(path + '.tmp', path, overwrite=True)
   except Exception as e:  # pylint: disable=broad-except
     errors.append(e)
 
@@ -381,6 +381,9 @@ def process_dataset(name: str, directory: str, num_shards: int, synset_to_human:
   if errors:
     raise errors[0]
   progress.update(0, force=True)
+  shards.write_manifest(output_directory, 'imagenet', name, [
+      os.path.join(output_directory, f'{name}-{shard:05d}-of-{num_shards:05d}')
+      for shard in range(num_shards)])
   return len(filenames)
 
 

@@ -27,10 +27,12 @@ import time
 import urllib.parse
 import urllib.request
 import zlib
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from absl import logging
 import tensorflow as tf
+
+from . import shards
 
 LABELS_FILENAME = 'labels.txt'
 AUTOTUNE = tf.data.AUTOTUNE
@@ -189,6 +191,11 @@ def archive_errors(path: str, dataset_dir: Optional[str] = None):
     if dataset_dir:
       remove_paths([os.path.join(dataset_dir, name) for name in
                     set(os.listdir(dataset_dir)) - before - {os.path.basename(path)}])
+    if isinstance(e, tarfile.FilterError):
+      raise ValueError(f'{path} holds a member that would be written outside the dataset '
+                       f'directory or is not a plain file ({e}): refused, nothing of it is '
+                       'kept. It is not the archive the converter expects: delete it and '
+                       'download it from the dataset\'s own site (--data_url).') from None
     raise ValueError(f'{path} is not a complete, readable archive ({e}). Delete it and run the '
                      'command again to download it anew, or pass --data_url to the right '
                      'file.') from None
@@ -331,6 +338,11 @@ class DatasetSplit:
     """
     pattern = os.path.join(self.dataset_dir or '', self.file_pattern)
     files = sorted(tf.io.gfile.glob(pattern)) if self.dataset_dir else []
+    partial = [f for f in files if f.endswith('.tmp')]
+    if partial:  # A converter's unfinished shard (see `shards.shard_writer`).
+      logging.warning('Ignoring %d unfinished file(s) of an interrupted conversion: %s',
+                      len(partial), ', '.join(partial[:5]))
+      files = [f for f in files if not f.endswith('.tmp')]
     if not files:
       state = ('does not exist' if not self.dataset_dir or not tf.io.gfile.exists(self.dataset_dir)
                else 'has no matching files')
@@ -343,6 +355,35 @@ class DatasetSplit:
   def count_records(self) -> int:
     """Counts the records in the split's files (reads every file once)."""
     return sum(count_records(f) for f in self.list_files())
+
+  def check_records(self) -> shards.SplitCount:
+    """The split's record count, its files checked against the directory's
+    manifest when there is one (see `shards.check_split`).
+
+    Raises:
+      FileNotFoundError: no files (as `list_files`).
+      shards.ShardError: a shard missing or cut short, or no records at all.
+    """
+    return shards.check_split(self.dataset_dir, self.split_name, self.list_files(),
+                              self.info.splits_to_sizes[self.split_name])
+
+  def find_unparsable_record(self, batch_size: int = 256) -> Optional[Tuple[str, int]]:
+    """(file, record index) of the first record that is not a `tf.train.Example`
+    of this dataset, or None. Reads the split; for diagnosing a failed read."""
+    spec = dict(self.info.keys_to_features)
+    for batch in read_records(self.list_files(), cycle_length=1).batch(batch_size):
+      # A record that is not UTF-8 turns TensorFlow's error into a UnicodeDecodeError.
+      try:
+        tf.io.parse_example(batch['record'], spec)
+        continue
+      except (tf.errors.InvalidArgumentError, UnicodeDecodeError):
+        pass
+      for record, path, index in zip(batch['record'], batch['file'], batch['index']):
+        try:
+          tf.io.parse_single_example(record, spec)
+        except (tf.errors.InvalidArgumentError, UnicodeDecodeError):
+          return path.numpy().decode(), int(index)
+    return None
 
   # -- decoding --------------------------------------------------------------
   def parse(self, serialized: tf.Tensor) -> Dict[str, tf.Tensor]:
@@ -387,7 +428,7 @@ class DatasetSplit:
       decode: decode 'image' (uint8 [H, W, C]); if False the dicts keep the
         encoded bytes under 'image/encoded'.
       skip_undecodable: skip (and count, in the log) images that do not
-        decode instead of failing.
+        decode, and records that are not Examples, instead of failing.
       num_parallel_calls: parallelism of reading and decoding.
 
     Returns:
@@ -401,8 +442,8 @@ class DatasetSplit:
     ds = read_records(files, shuffle_files=shuffle, seed=seed,
                       num_parallel_reads=num_parallel_calls,
                       deterministic=not shuffle)
-    ds = ds.map(self._parse_with_location, num_parallel_calls=num_parallel_calls,
-                deterministic=not shuffle)
+    ds = self.parse_records(ds, skip_unparsable=skip_undecodable,
+                            num_parallel_calls=num_parallel_calls, deterministic=not shuffle)
     if shuffle:
       ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     if decode:
@@ -411,6 +452,36 @@ class DatasetSplit:
     if num_epochs != 1:
       ds = ds.repeat(num_epochs)
     return ds
+
+  def parse_records(self, ds: tf.data.Dataset, skip_unparsable: bool = False,
+                    num_parallel_calls: int = AUTOTUNE,
+                    deterministic: bool = True) -> tf.data.Dataset:
+    """`read_records` elements -> `parse` items plus 'record/file', 'record/index'.
+
+    A record that is not a `tf.train.Example` of this dataset fails the read
+    with `InvalidArgumentError` ('Could not parse example input';
+    `find_unparsable_record` names it), or, with `skip_unparsable`, is skipped
+    and logged to stderr with its file and index.
+    """
+    if not skip_unparsable:
+      return ds.map(self._parse_with_location, num_parallel_calls=num_parallel_calls,
+                    deterministic=deterministic)
+    fallback = _zeros_like_spec(ds.map(self._parse_with_location).element_spec)
+
+    def attempt(record):
+      out, ok = safely(self._parse_with_location, fallback)(record)
+      return out, ok, tf.strings.join([record['file'], ' record ',
+                                       tf.strings.as_string(record['index'])])
+
+    def keep(unused_out, ok, location):
+      warn = tf.cond(ok, tf.no_op, lambda: tf.print(
+          'WARNING: skipped a record that is not a tf.train.Example:', location,
+          output_stream=sys.stderr))
+      with tf.control_dependencies([warn]):
+        return tf.identity(ok)
+
+    return (ds.map(attempt, num_parallel_calls=num_parallel_calls, deterministic=deterministic)
+            .filter(keep).map(lambda out, unused_ok, unused_location: out))
 
   def _parse_with_location(self, record: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
     items = self.parse(record['record'])
@@ -606,6 +677,33 @@ def decode_images(ds: tf.data.Dataset, decode_fn: Optional[Callable[[tf.Tensor],
   return counted.filter(is_ok).map(value)
 
 
+# The words of TensorFlow's error for a record that is not an Example.
+UNPARSABLE = 'Could not parse example input'
+
+
+def is_unparsable_error(error: Exception) -> bool:
+  """Whether a read failed on a record that is not an Example. TensorFlow's
+  message quotes the record, and a record that is not UTF-8 makes the error
+  itself a UnicodeDecodeError."""
+  return (UNPARSABLE in (getattr(error, 'message', '') or '')
+          or isinstance(error, UnicodeDecodeError))
+
+
+def unparsable_message(dataset_name: str, split_name: str, dataset_dir: str,
+                       command: str) -> Optional[str]:
+  """Names the first record of the split that is not a `tf.train.Example`, and
+  the fix; None when every record parses."""
+  from . import dataset_factory  # pylint: disable=g-import-not-at-top
+  split = dataset_factory.get_dataset(dataset_name, split_name, dataset_dir)
+  found = split.find_unparsable_record()
+  if found is None:
+    return None
+  return (f'record {found[1]} (0-based) of {found[0]} is not a tf.train.Example of the '
+          f'{dataset_name} dataset: the file holds something else. Regenerate the file with '
+          f'the converter or remove it, or pass --skip_undecodable to {command} to skip (and '
+          'log) such records.')
+
+
 def clean_tf_message(message: str) -> str:
   """The readable part of a TensorFlow runtime error (no function / node names)."""
   found = re.search(r'assertion failed: \[(.*?)\]\s*(\[\[|$)', message, re.S)
@@ -622,6 +720,7 @@ __all__ = [
     'image_to_tfexample', 'write_label_file', 'has_labels', 'read_label_file', 'label_names',
     'Progress', 'download', 'download_and_uncompress_tarball', 'remove_paths',
     'DatasetInfo', 'DatasetSplit', 'base_keys_to_features', 'shard_files',
-    'count_records', 'read_records', 'decode_images', 'safely', 'clean_tf_message',
+    'count_records', 'read_records', 'unparsable_message', 'is_unparsable_error',
+    'UNPARSABLE', 'decode_images', 'safely', 'clean_tf_message',
     'check_label',
 ]

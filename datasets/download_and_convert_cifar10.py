@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from . import cifar10
 from . import dataset_utils
+from . import shards
 
 DATA_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz'
 _NUM_TRAIN_FILES = 5
@@ -71,7 +72,7 @@ def _write(tar, members, path, what):
   batches = [_read_batch(tar, m) for m in members]
   total = sum(len(labels) for _, labels in batches)
   progress = dataset_utils.Progress(what, total)
-  with tf.io.TFRecordWriter(path) as writer:
+  with shards.shard_writer(path) as writer:
     for images, labels in batches:
       for image, label in zip(images, labels):
         png = tf.io.encode_png(image).numpy()
@@ -97,6 +98,8 @@ def run(dataset_dir: str, data_url: str = DATA_URL) -> None:
     n_train = _write(tar, [f'data_batch_{i}' for i in range(1, _NUM_TRAIN_FILES + 1)],
                      train, 'cifar10 train')
     n_test = _write(tar, ['test_batch'], test, 'cifar10 test')
+  for split, path in (('train', train), ('test', test)):
+    shards.write_manifest(dataset_dir, 'cifar10', split, [path])
   dataset_utils.write_label_file(dict(enumerate(cifar10.CLASS_NAMES)), dataset_dir)
   dataset_utils.remove_paths([archive])
   logging.info('Finished converting CIFAR-10: %d train, %d test.', n_train, n_test)

@@ -9,6 +9,7 @@ import tensorflow as tf
 from . import dataset_utils
 from . import digits
 from . import download_and_convert_mnist
+from . import shards
 
 DATA_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data', 'digits.npz')
 SPLIT_SEED = 0
@@ -87,5 +88,7 @@ def run(dataset_dir: str) -> None:
     download_and_convert_mnist.write_images(images[index], labels[index],
                                             get_output_filename(dataset_dir, split),
                                             f'digits {split}')
+    shards.write_manifest(dataset_dir, 'digits', split,
+                          [get_output_filename(dataset_dir, split)])
   dataset_utils.write_label_file(dict(enumerate(digits.CLASS_NAMES)), dataset_dir)
   logging.info('Finished writing digits to %s.', dataset_dir)

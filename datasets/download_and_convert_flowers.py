@@ -15,6 +15,7 @@ from absl import logging
 import tensorflow as tf
 
 from . import dataset_utils
+from . import shards
 
 DATA_URL = 'http://download.tensorflow.org/example_images/flower_photos.tgz'
 NUM_VALIDATION = 350
@@ -40,7 +41,7 @@ def _convert_dataset(split_name, filenames, class_names_to_ids, dataset_dir, num
   progress = dataset_utils.Progress(f'flowers {split_name}', len(filenames))
   for shard_id in range(num_shards):
     path = get_dataset_filename(dataset_dir, split_name, shard_id, num_shards)
-    with tf.io.TFRecordWriter(path) as writer:
+    with shards.shard_writer(path) as writer:
       for filename in filenames[shard_id * per_shard:(shard_id + 1) * per_shard]:
         with open(filename, 'rb') as f:
           data = f.read()
@@ -52,6 +53,8 @@ def _convert_dataset(split_name, filenames, class_names_to_ids, dataset_dir, num
         example = dataset_utils.image_to_tfexample(data, b'jpg', height, width, class_id)
         writer.write(example.SerializeToString())
         progress.update()
+  shards.write_manifest(dataset_dir, 'flowers', split_name, [
+      get_dataset_filename(dataset_dir, split_name, i, num_shards) for i in range(num_shards)])
 
 
 def _dataset_exists(dataset_dir, num_shards):

@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from . import dataset_utils
 from . import mnist
+from . import shards
 
 DATA_URL = 'https://storage.googleapis.com/cvdf-datasets/mnist/'
 TRAIN_DATA_FILENAME = 'train-images-idx3-ubyte.gz'
@@ -41,7 +42,7 @@ def write_images(images: np.ndarray, labels: np.ndarray, path: str, what: str) -
   if len(images) != len(labels):
     raise ValueError(f'{what}: {len(images)} images but {len(labels)} labels.')
   progress = dataset_utils.Progress(what, len(images))
-  with tf.io.TFRecordWriter(path) as writer:
+  with shards.shard_writer(path) as writer:
     for image, label in zip(images, labels):
       png = tf.io.encode_png(image[:, :, None]).numpy()
       writer.write(dataset_utils.image_to_tfexample(
@@ -66,6 +67,7 @@ def run(dataset_dir: str, data_url: str = DATA_URL) -> None:
   for split, (images, labels) in (('train', paths[:2]), ('test', paths[2:])):
     write_images(_read_idx(images, _IMAGE_MAGIC), _read_idx(labels, _LABEL_MAGIC),
                  outputs[split], f'mnist {split}')
+    shards.write_manifest(dataset_dir, 'mnist', split, [outputs[split]])
   dataset_utils.write_label_file(dict(enumerate(mnist.CLASS_NAMES)), dataset_dir)
   dataset_utils.remove_paths(paths)
   logging.info('Finished converting MNIST.')

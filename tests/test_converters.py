@@ -54,6 +54,21 @@ def _decoded(name, split, dataset_dir):
   return ds, list(ds.make_tf_dataset().as_numpy_iterator())
 
 
+def _assert_manifest_counts(directory, name, splits):
+  """The converter's manifest lists every shard of each split with the records it holds."""
+  from slimvision.datasets import shards  # pylint: disable=g-import-not-at-top
+  manifest = shards.read_manifest(str(directory))
+  assert manifest['dataset'] == name
+  for split in splits:
+    files = dataset_factory.get_dataset(name, split, str(directory)).list_files()
+    entry = manifest['splits'][split]
+    assert sorted(entry['shards']) == [os.path.basename(f) for f in files]
+    for f in files:
+      read = sum(1 for _ in tf.data.TFRecordDataset(f))
+      assert entry['shards'][os.path.basename(f)]['records'] == read, f
+    assert entry['records'] == sum(s['records'] for s in entry['shards'].values())
+
+
 def test_real_download_urls():
   assert download_and_convert_flowers.DATA_URL == (
       'http://download.tensorflow.org/example_images/flower_photos.tgz')
@@ -68,7 +83,8 @@ def test_flowers_from_file_url(tmp_path):
   download_and_convert_flowers.run(str(out), data_url=url, num_validation=10)
   assert sorted(os.listdir(out)) == sorted(
       [f'flowers_{s}_{i:05d}-of-00005.tfrecord' for s in ('train', 'validation') for i in range(5)]
-      + ['labels.txt'])  # the archive and the photos are cleaned up
+      + ['labels.txt', 'manifest.json'])  # the archive and the photos are cleaned up
+  _assert_manifest_counts(out, 'flowers', ('train', 'validation'))
   exp = lib.expected('flowers')
   assert (out / 'labels.txt').read_text() == exp['labels_txt']
   got = []
@@ -128,7 +144,8 @@ def test_cifar10_over_http(tmp_path, server):
   out = tmp_path / 'cifar10'
   download_and_convert_cifar10.run(str(out), data_url=f'{server}/cifar-10-python.tar.gz')
   assert sorted(os.listdir(out)) == ['cifar10_test.tfrecord', 'cifar10_train.tfrecord',
-                                     'labels.txt']
+                                     'labels.txt', 'manifest.json']
+  _assert_manifest_counts(out, 'cifar10', ('train', 'test'))
   exp = lib.expected('cifar10')
   assert (out / 'labels.txt').read_text() == exp['labels_txt']
   for split in ('train', 'test'):
@@ -143,7 +160,9 @@ def test_cifar10_over_http(tmp_path, server):
 def test_mnist_over_http(tmp_path, server):
   out = tmp_path / 'mnist'
   download_and_convert_mnist.run(str(out), data_url=f'{server}/mnist/')
-  assert sorted(os.listdir(out)) == ['labels.txt', 'mnist_test.tfrecord', 'mnist_train.tfrecord']
+  assert sorted(os.listdir(out)) == ['labels.txt', 'manifest.json', 'mnist_test.tfrecord',
+                                     'mnist_train.tfrecord']
+  _assert_manifest_counts(out, 'mnist', ('train', 'test'))
   exp = lib.expected('mnist')
   assert (out / 'labels.txt').read_text() == exp['labels_txt']
   for split in ('train', 'test'):
@@ -192,7 +211,8 @@ def test_convert_script_cli(tmp_path):
                         text=True, timeout=120)
   assert done.returncode == 0, done.stderr[-2000:]
   assert sorted(os.listdir(tmp_path)) == ['digits_test.tfrecord', 'digits_train.tfrecord',
-                                          'labels.txt']
+                                          'labels.txt', 'manifest.json']
+  _assert_manifest_counts(tmp_path, 'digits', ('train', 'test'))
   assert 'digits train: 1501 / 1501' in done.stderr
   bad = subprocess.run([sys.executable, script, '--dataset_name=imagenet',
                         f'--dataset_dir={tmp_path}'], env=env, capture_output=True, text=True,
@@ -256,11 +276,13 @@ def test_build_imagenet_data_matches_slim(imagenet_raw, tmp_path):
       imagenet_metadata_file=str(imagenet_raw / 'imagenet_metadata.txt'),
       bounding_box_file=str(imagenet_raw / 'imagenet_2012_bounding_boxes.csv'))
   assert written == {'train': 8, 'validation': 3}
-  assert sorted(os.listdir(out)) == ['train-00000-of-00002', 'train-00001-of-00002',
-                                     'validation-00000-of-00002', 'validation-00001-of-00002']
+  assert sorted(os.listdir(out)) == ['manifest.json', 'train-00000-of-00002',
+                                     'train-00001-of-00002', 'validation-00000-of-00002',
+                                     'validation-00001-of-00002']
+  _assert_manifest_counts(out, 'imagenet', ('train', 'validation'))
   expected = {r['filename']: r for r in lib.expected('imagenet')['records']}
   seen = 0
-  for path in sorted(out.iterdir()):
+  for path in sorted(out.glob('*-of-*')):
     for f in _examples(str(path)):
       name = f['image/filename'].bytes_list.value[0].decode()
       r = expected[name]
@@ -372,3 +394,73 @@ def test_build_imagenet_data_takes_the_layouts_imagenet_is_distributed_in(tmp_pa
   (tmp_path / 'val_flat' / 'ILSVRC2012_val_00050001.JPEG').write_bytes(jpeg(1))
   with pytest.raises(ValueError, match='ILSVRC2012_val_00050001.JPEG.*50000 lines'):
     build_imagenet_data.find_image_files(str(tmp_path / 'val_flat'), imagenet.SYNSETS_FILE)
+
+
+def _tar_with(path, members, mode='w:gz'):
+  """A tar of (name, bytes) files and (name, '->', target) symbolic links."""
+  import io  # pylint: disable=g-import-not-at-top
+  with tarfile.open(path, mode) as tar:
+    for member in members:
+      info = tarfile.TarInfo(member[0])
+      if len(member) == 3:
+        info.type, info.linkname = tarfile.SYMTYPE, member[2]
+        tar.addfile(info)
+      else:
+        info.size = len(member[1])
+        tar.addfile(info, io.BytesIO(member[1]))
+
+
+_JPEG = tf.io.encode_jpeg(np.full((8, 8, 3), 90, np.uint8)).numpy()
+_ESCAPES = {
+    'parent': [('flower_photos/daisy/a.jpg', _JPEG), ('flower_photos/../../escaped.txt', b'x')],
+    'absolute': [('flower_photos/daisy/a.jpg', _JPEG), ('/tmp/escaped_abs.txt', b'x')],
+    'symlink': [('flower_photos/daisy/a.jpg', _JPEG), ('flower_photos/link', '->', '../..'),
+                ('flower_photos/link/escaped.txt', b'x')],
+}
+
+
+@pytest.mark.parametrize('kind', sorted(_ESCAPES))
+def test_flowers_archive_cannot_write_outside_dataset_dir(tmp_path, kind):
+  archive = tmp_path / 'flower_photos.tgz'
+  _tar_with(archive, _ESCAPES[kind])
+  out = tmp_path / 'a' / 'flowers'
+  out.parent.mkdir()
+  before = set(glob.glob(str(tmp_path / '**'), recursive=True))
+  # An absolute name is extracted below dataset_dir (its leading '/' dropped); the
+  # others are refused by name.
+  refused = (r'flower_photos.tgz holds a member that would be written outside the dataset '
+             r'directory' if kind != 'absolute' else 'photos found')
+  with pytest.raises(ValueError, match=refused):
+    download_and_convert_flowers.run(str(out), data_url=archive.as_uri())
+  after = set(glob.glob(str(tmp_path / '**'), recursive=True))
+  assert all(p == str(out) or p.startswith(str(out) + os.sep) for p in after - before), (
+      after - before)
+  assert not os.path.exists('/tmp/escaped_abs.txt')
+
+
+def test_cifar10_and_imagenet_archives_are_read_in_place(tmp_path):
+  # Neither converter extracts: members named to escape are never written anywhere.
+  import pickle  # pylint: disable=g-import-not-at-top
+  good = pickle.dumps({b'data': np.zeros((1, 3072), np.uint8), b'labels': [3]})
+  members = [(f'cifar-10-batches-py/{m}', good) for m in
+             ['data_batch_1', 'data_batch_2', 'data_batch_3', 'data_batch_4', 'data_batch_5',
+              'test_batch']]
+  members += [('../escaped.txt', b'x'), ('cifar-10-batches-py/link', '->', '/etc/passwd')]
+  _tar_with(tmp_path / 'cifar-10-python.tar.gz', members)
+  out = tmp_path / 'c' / 'cifar10'
+  download_and_convert_cifar10.run(str(out), data_url=(tmp_path / 'cifar-10-python.tar.gz').as_uri())
+  assert sorted(os.listdir(out)) == ['cifar10_test.tfrecord', 'cifar10_train.tfrecord',
+                                     'labels.txt', 'manifest.json']
+  assert not (tmp_path / 'c' / 'escaped.txt').exists() and not (tmp_path / 'escaped.txt').exists()
+  from slimvision.datasets import imagenet  # pylint: disable=g-import-not-at-top
+  synset = imagenet.synsets()[0]
+  train = tmp_path / 'train'
+  train.mkdir()
+  _tar_with(train / f'{synset}.tar', [(f'{synset}_1.JPEG', _JPEG),
+                                      (f'../../{synset}_2.JPEG', _JPEG),
+                                      (f'{synset}_3.JPEG', '->', '/etc/passwd')], mode='w')
+  written = build_imagenet_data.run(str(train), None, str(tmp_path / 'records'),
+                                    train_shards=1, num_threads=1)
+  assert written == {'train': 2}  # The two regular members; the link is not an image.
+  assert sorted(os.listdir(tmp_path)) == sorted(['c', 'cifar-10-python.tar.gz', 'train',
+                                                 'records'])

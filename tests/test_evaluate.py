@@ -336,7 +336,11 @@ def test_script_lenet_mnist_two_replicas_labels_offset(tmp_path):
   n, top1, top5 = _pipeline_counts(fn, 'mnist', 'test', mnist, labels_offset=-1)
   assert n == 10
   assert record == {'checkpoint': str(tmp_path / 'train' / 'model.ckpt-42'), 'global_step': 42,
-                    'num_examples': 10, 'accuracy': top1 / 10, 'recall_5': top5 / 10}
+                    'num_examples': 10, 'accuracy': top1 / 10, 'recall_5': top5 / 10,
+                    # mnist_mini holds 10 of the 10000 test images: stated, not hidden.
+                    'published_size': 10000,
+                    'note': '10 examples evaluated; the published size of the split is '
+                            '10000: a subset or another copy of the dataset.'}
   assert 'eval/Accuracy' in proc.stdout
 
 
@@ -391,7 +395,7 @@ def test_script_errors_are_one_clear_message(tmp_path, case):
   error = proc.stderr[proc.stderr.index('eval_image_classifier.py: error:'):]
   expected = {
       'missing_dir': [data_dir, 'does not exist', '--dataset_dir'],
-      'empty_split': ['yielded no examples', data_dir],
+      'empty_split': ['holds no records', 'mnist_test.tfrecord', data_dir],
       'unreadable_image': ['mnist_test.tfrecord record 1', '--skip_undecodable'],
       'checkpoint_mismatch': ['does not fit model', 'cifarnet', '--model_name=lenet'],
   }[case]

@@ -389,3 +389,39 @@ def test_resuming_with_other_batches_names_the_flags_of_the_run(tmp_path):
   resumed = _run(config.replace(batch_size=4, max_number_of_steps=2,
                                 checkpoint_input_pipeline=False))
   assert resumed.initialised_from == 'train_dir' and resumed.global_step == 2
+
+
+@pytest.fixture
+def small_filesystem(tmp_path):
+  """A 4 MB tmpfs (mounting needs root; skipped otherwise)."""
+  import subprocess  # pylint: disable=g-import-not-at-top
+  if os.geteuid() != 0:
+    pytest.skip('mounting a small tmpfs needs root')
+  mount = tmp_path / 'small'
+  mount.mkdir()
+  done = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', str(mount)],
+                        capture_output=True, text=True)
+  if done.returncode:
+    pytest.skip(f'cannot mount a tmpfs here: {done.stderr.strip()}')
+  yield mount
+  subprocess.run(['umount', str(mount)], check=False)
+
+
+def test_full_disk_keeps_the_checkpoints_removes_the_partial_one_and_resumes(small_filesystem):
+  config = _config(small_filesystem, max_number_of_steps=2)
+  _run(config)
+  first = tf.train.latest_checkpoint(config.train_dir)
+  assert first.endswith('-2')
+  checkpoint_bytes = sum(os.path.getsize(p) for p in glob.glob(first + '.*'))
+  filler = small_filesystem / 'filler'
+  stats = os.statvfs(small_filesystem)
+  with open(filler, 'wb') as f:  # Room for config.json and the log, not for a checkpoint.
+    f.write(b'\0' * (stats.f_bavail * stats.f_frsize - (checkpoint_bytes - 1024)))
+  with pytest.raises(train.DiskFullError, match=r'No space left .* step 4\. Its partial files '
+                                                r'were removed.*previous checkpoints are kept'):
+    _run(config.replace(max_number_of_steps=4))
+  assert tf.train.latest_checkpoint(config.train_dir) == first
+  left = os.listdir(config.train_dir)
+  assert not [n for n in left if '_temp' in n or n.endswith('.tmp') or '-4.' in n], left
+  os.remove(filler)  # Space freed: the same command resumes from step 2.
+  assert _run(config.replace(max_number_of_steps=4)).global_step == 4
