@@ -24,7 +24,6 @@ when no new checkpoint came for `eval_timeout_secs`.
 """
 
 import dataclasses
-import json
 import math
 import os
 import re
@@ -34,6 +33,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
 from absl import logging
 import tensorflow as tf
 
+from . import jsonfile
 from . import strategy as strategy_lib
 from . import summaries
 from ..datasets import dataset_utils
@@ -422,13 +422,8 @@ class Evaluator:
 
   def _write(self, result: EvalResult) -> None:
     eval_dir = self.config.eval_dir
-    os.makedirs(eval_dir, exist_ok=True)
-    path = os.path.join(eval_dir, RESULTS_FILE)
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
-      json.dump(result.to_json(), f, indent=2)
-      f.write('\n')
-    os.replace(tmp, path)  # Readers never see a half-written file.
+    tf.io.gfile.makedirs(eval_dir)
+    jsonfile.write_json(os.path.join(eval_dir, RESULTS_FILE), result.to_json(), indent=2)
     if self._writer is None:
       self._writer = tf.summary.create_file_writer(eval_dir)
     with self._writer.as_default():
@@ -462,15 +457,7 @@ def format_result(result: EvalResult, config: Optional[EvalConfig] = None) -> st
 
 def _max_steps_from(train_dir: str) -> Optional[int]:
   """`max_number_of_steps` from train_dir/config.json (at any nesting level)."""
-  path = os.path.join(train_dir, TRAIN_CONFIG_FILE)
-  if not tf.io.gfile.exists(path):
-    return None
-  try:
-    with tf.io.gfile.GFile(path) as f:
-      data = json.load(f)
-  except (ValueError, tf.errors.OpError) as e:
-    logging.warning('Could not read %s: %s', path, e)
-    return None
+  data = jsonfile.read_json(os.path.join(train_dir, TRAIN_CONFIG_FILE))
 
   def find(node):
     if isinstance(node, dict):

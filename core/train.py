@@ -23,7 +23,6 @@ a `tf.train.CheckpointManager` in `train_dir`:
 import contextlib
 import dataclasses
 import errno
-import json
 import math
 import os
 import signal
@@ -36,6 +35,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from . import jsonfile
 from . import optimizers
 from . import summaries
 from . import strategy as strategy_lib
@@ -570,11 +570,7 @@ def _initialise(config: TrainConfig, net, checkpoint, ema, averaged) -> str:
 
 def _previous_config(train_dir: str) -> Optional[dict]:
   """The config.json of the run in `train_dir`, if readable."""
-  try:
-    with tf.io.gfile.GFile(os.path.join(train_dir, CONFIG_FILE)) as f:
-      return json.load(f)
-  except (tf.errors.OpError, ValueError):
-    return None
+  return jsonfile.read_json(os.path.join(train_dir, CONFIG_FILE), warn=False)
 
 
 def _changed_flags(previous: dict, now: dict) -> List[str]:
@@ -650,16 +646,11 @@ def _write_config(config: TrainConfig, **run) -> None:
            'strategy': type(run['strategy']).__name__,
            'initialised_from': run['initialised_from'],
            'tensorflow': tf.__version__, 'keras': keras.__version__}
-  os.makedirs(config.train_dir, exist_ok=True)
-  path = os.path.join(config.train_dir, CONFIG_FILE)
-  tmp = path + '.tmp'
+  tf.io.gfile.makedirs(config.train_dir)
   try:
-    with open(tmp, 'w') as f:
-      json.dump({**resolved.to_dict(), 'run': facts}, f, indent=2, sort_keys=True)
-    os.replace(tmp, path)
-  except OSError as e:
-    if os.path.exists(tmp):
-      os.remove(tmp)
+    jsonfile.write_json(os.path.join(config.train_dir, CONFIG_FILE),
+                        {**resolved.to_dict(), 'run': facts}, indent=2, sort_keys=True)
+  except (OSError, tf.errors.OpError) as e:
     if not _is_disk_full(e):
       raise
     raise DiskFullError(f'No space left on the device of {config.train_dir}: could not write '
@@ -670,8 +661,10 @@ def _write_config(config: TrainConfig, **run) -> None:
 
 def load_config(train_dir: str) -> TrainConfig:
   """The TrainConfig a run wrote to `train_dir/config.json`."""
-  with open(os.path.join(train_dir, CONFIG_FILE)) as f:
-    values = json.load(f)
+  path = os.path.join(train_dir, CONFIG_FILE)
+  values = jsonfile.read_json(path)
+  if not isinstance(values, dict):
+    raise ValueError(f'{path} is missing or not a readable run configuration.')
   values.pop('run', None)
   return TrainConfig.from_dict(values)
 

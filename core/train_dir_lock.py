@@ -17,7 +17,6 @@ directories on remote filesystems (`gs://...`) are not locked.
 
 import datetime
 import glob
-import json
 import os
 import shutil
 import socket
@@ -25,6 +24,8 @@ from typing import List, Optional
 
 from absl import logging
 import filelock
+
+from . import jsonfile
 
 LOCK_FILE = '.lock'
 HOLDER_FILE = '.lock.json'
@@ -38,11 +39,7 @@ class TrainDirInUseError(BlockingIOError):
 
 
 def _read_holder(path: str) -> Optional[dict]:
-  try:
-    with open(path) as f:
-      return json.load(f)
-  except (OSError, ValueError):
-    return None
+  return jsonfile.read_json(path, warn=False)
 
 
 def _describe(holder: Optional[dict]) -> str:
@@ -103,11 +100,9 @@ class TrainDirLock:
       logging.warning('Taking over %s from a trainer that did not stop cleanly (%s).',
                       self.train_dir, _describe(previous))
     remove_partial_checkpoints(self.train_dir)
-    with open(holder_path + '.tmp', 'w') as f:
-      json.dump({'host': socket.gethostname(), 'pid': os.getpid(),
-                 'started': datetime.datetime.now().astimezone().isoformat(timespec='seconds')},
-                f)
-    os.replace(holder_path + '.tmp', holder_path)
+    jsonfile.write_json(holder_path, {
+        'host': socket.gethostname(), 'pid': os.getpid(),
+        'started': datetime.datetime.now().astimezone().isoformat(timespec='seconds')})
     self._lock = lock
     return self
 

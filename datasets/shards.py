@@ -19,13 +19,14 @@ directory holding a subset of the split is stated, not hidden.
 
 import contextlib
 import dataclasses
-import json
 import os
 import struct
 from typing import Dict, Iterator, List, Optional, Sequence
 
 from absl import logging
 import tensorflow as tf
+
+from ..core import jsonfile
 
 MANIFEST_FILENAME = 'manifest.json'
 FORMAT = 'slimvision.shards/1'
@@ -90,13 +91,8 @@ def shard_writer(path: str) -> Iterator[tf.io.TFRecordWriter]:
 def read_manifest(dataset_dir: str) -> Optional[dict]:
   """The manifest of `dataset_dir`, or None when it has none (or an unreadable one, logged)."""
   path = os.path.join(dataset_dir, MANIFEST_FILENAME)
-  if not tf.io.gfile.exists(path):
-    return None
-  try:
-    with tf.io.gfile.GFile(path) as f:
-      manifest = json.load(f)
-  except (ValueError, tf.errors.OpError) as e:
-    logging.warning('Ignoring %s: not readable JSON (%s).', path, e)
+  manifest = jsonfile.read_json(path)
+  if manifest is None:
     return None
   if not isinstance(manifest, dict) or manifest.get('format') != FORMAT:
     logging.warning('Ignoring %s: not a %s manifest.', path, FORMAT)
@@ -125,10 +121,8 @@ def write_manifest(dataset_dir: str, dataset_name: str, split_name: str,
   entry = {'records': sum(s['records'] for s in shards.values()), 'shards': shards}
   manifest['dataset'] = dataset_name
   manifest['splits'][split_name] = entry
-  path = os.path.join(dataset_dir, MANIFEST_FILENAME)
-  with tf.io.gfile.GFile(path + '.tmp', 'w') as f:
-    json.dump(manifest, f, indent=1, sort_keys=True)
-  tf.io.gfile.rename(path + '.tmp', path, overwrite=True)
+  jsonfile.write_json(os.path.join(dataset_dir, MANIFEST_FILENAME), manifest, indent=1,
+                      sort_keys=True)
   return entry
 
 
