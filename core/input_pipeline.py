@@ -91,6 +91,7 @@ def train_input(dataset_name: str, dataset_dir: str, split_name: str = 'train',
                 shuffle_buffer: Optional[int] = None, cache: bool = False,
                 seed: Optional[int] = None, num_epochs: Optional[int] = None,
                 fast_mode: bool = True, skip_undecodable: bool = False,
+                skipped: Optional[tf.Variable] = None,
                 file_pattern: Optional[str] = None, use_grayscale: bool = False,
                 fused_decode_and_crop: bool = True,
                 channels: Optional[int] = None) -> tf.data.Dataset:
@@ -119,6 +120,7 @@ def train_input(dataset_name: str, dataset_dir: str, split_name: str = 'train',
     fast_mode: inception's fast colour distortion / bilinear-only resize.
     skip_undecodable: skip and count undecodable images (and records that are
       not Examples) instead of failing.
+    skipped: an int64 CPU variable that counts the records skipped.
     file_pattern: overrides the split's file glob.
     use_grayscale: one-channel output (slim's flag; same as channels=1).
     fused_decode_and_crop: with inception preprocessing, decode only the crop
@@ -146,14 +148,16 @@ def train_input(dataset_name: str, dataset_dir: str, split_name: str = 'train',
   buffer = shuffle_buffer or max(1024, 16 * batch_size)
   ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
   ds = ds.repeat(num_epochs)
-  ds = split.parse_records(ds, skip_unparsable=skip_undecodable, deterministic=False)
+  ds = split.parse_records(ds, skip_unparsable=skip_undecodable, deterministic=False,
+                           skipped=skipped)
   ds = ds.map(functools.partial(dataset_utils.check_label, num_classes=split.num_classes))
   channels = _net_channels(channels, use_grayscale, model_name)
   fused = fused_decode_and_crop and family == 'inception' and split.channels == 3
   transform = _make_transform(split, family, True, image_size, labels_offset, fast_mode,
                               channels, fused)
   ds = dataset_utils.decode_images(ds, transform=transform, skip_undecodable=skip_undecodable,
-                                   num_parallel_calls=AUTOTUNE, deterministic=False)
+                                   num_parallel_calls=AUTOTUNE, deterministic=False,
+                                   skipped=skipped)
   ds = ds.batch(batch_size, drop_remainder=True)
   return ds.prefetch(AUTOTUNE)
 

@@ -135,9 +135,9 @@ def _train(config, input_fn, num_samples, num_classes, strategy, global_batch, c
   # --------------------------------------------------------------------------
   # Data: the dataset's size and classes; the input function itself comes later.
   # --------------------------------------------------------------------------
-  source = 'the given input'
+  source, skipped = 'the given input', None
   if input_fn is None:
-    input_fn, num_samples, num_classes = _dataset_input(config, image_size)
+    input_fn, num_samples, num_classes, skipped = _dataset_input(config, image_size)
     source = f'{config.dataset_name}/{config.dataset_split_name}'
   elif num_samples is None or num_classes is None:
     raise ValueError('train() with an input_fn needs num_samples and num_classes. '
@@ -271,6 +271,8 @@ def _train(config, input_fn, num_samples, num_classes, strategy, global_batch, c
         raise
       raise DiskFullError(_disk_full_message(config.train_dir, current)) from None
     logging.info('Saved %s.', path)
+    if skipped is not None and chief:
+      _record_skipped(config.train_dir, int(skipped.numpy()))
     return path
 
   # --------------------------------------------------------------------------
@@ -457,8 +459,21 @@ def _data_error_message(config: TrainConfig, error: Exception) -> Optional[str]:
   return dataset_utils.clean_tf_message(message) + advice
 
 
+def _record_skipped(train_dir: str, count: int) -> None:
+  """Keeps the records skipped so far (--skip_undecodable) in config.json's `run`."""
+  path = os.path.join(train_dir, CONFIG_FILE)
+  values = jsonfile.read_json(path)
+  if isinstance(values, dict) and values.get('run', {}).get('skipped_records') != count:
+    values.setdefault('run', {})['skipped_records'] = count
+    jsonfile.write_json(path, values, indent=2, sort_keys=True)
+  if count:
+    logging.warning('%d undecodable or unparsable records skipped so far (each is logged '
+                    'above with its file and index).', count)
+
+
 def _dataset_input(config: TrainConfig, image_size: int):
-  """(input_fn, num_samples, num_classes) for the dataset named in `config`."""
+  """(input_fn, num_samples, num_classes, skipped) for the dataset named in `config`;
+  `skipped` counts the records skipped with --skip_undecodable (else None)."""
   from ..datasets import dataset_factory  # pylint: disable=g-import-not-at-top
   from . import input_pipeline  # pylint: disable=g-import-not-at-top
   dataset = dataset_factory.get_dataset(config.dataset_name, config.dataset_split_name,
@@ -469,6 +484,11 @@ def _dataset_input(config: TrainConfig, image_size: int):
   if note:
     logging.warning('%s The learning-rate schedule counts epochs of the published size.', note)
 
+  skipped = None
+  if config.skip_undecodable:
+    with tf.init_scope(), tf.device('/cpu:0'):
+      skipped = tf.Variable(0, dtype=tf.int64, trainable=False, name='skipped_records')
+
   def input_fn(input_context):
     return input_pipeline.train_input(
         config.dataset_name, config.dataset_dir, split_name=config.dataset_split_name,
@@ -476,9 +496,10 @@ def _dataset_input(config: TrainConfig, image_size: int):
         image_size=image_size, batch_size=config.batch_size,
         labels_offset=config.labels_offset, input_context=input_context,
         shuffle_buffer=config.shuffle_buffer, seed=config.seed,
-        use_grayscale=config.use_grayscale, skip_undecodable=config.skip_undecodable)
+        use_grayscale=config.use_grayscale, skip_undecodable=config.skip_undecodable,
+        skipped=skipped)
 
-  return input_fn, dataset.num_samples, dataset.num_classes
+  return input_fn, dataset.num_samples, dataset.num_classes, skipped
 
 
 def _make_iterator(input_fn: InputFn, strategy) -> tf.data.Iterator:

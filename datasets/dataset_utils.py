@@ -454,14 +454,15 @@ class DatasetSplit:
     return ds
 
   def parse_records(self, ds: tf.data.Dataset, skip_unparsable: bool = False,
-                    num_parallel_calls: int = AUTOTUNE,
-                    deterministic: bool = True) -> tf.data.Dataset:
+                    num_parallel_calls: int = AUTOTUNE, deterministic: bool = True,
+                    skipped: Optional[tf.Variable] = None) -> tf.data.Dataset:
     """`read_records` elements -> `parse` items plus 'record/file', 'record/index'.
 
     A record that is not a `tf.train.Example` of this dataset fails the read
     with `InvalidArgumentError` ('Could not parse example input';
     `find_unparsable_record` names it), or, with `skip_unparsable`, is skipped
-    and logged to stderr with its file and index.
+    and logged to stderr with its file and index (and counted in `skipped`, an
+    int64 variable, if given).
     """
     if not skip_unparsable:
       return ds.map(self._parse_with_location, num_parallel_calls=num_parallel_calls,
@@ -477,7 +478,7 @@ class DatasetSplit:
       warn = tf.cond(ok, tf.no_op, lambda: tf.print(
           'WARNING: skipped a record that is not a tf.train.Example:', location,
           output_stream=sys.stderr))
-      with tf.control_dependencies([warn]):
+      with tf.control_dependencies([warn] + _counted(skipped, ok)):
         return tf.identity(ok)
 
     return (ds.map(attempt, num_parallel_calls=num_parallel_calls, deterministic=deterministic)
@@ -614,11 +615,18 @@ def _zeros_like_spec(spec):
   return tf.nest.map_structure(make, spec)
 
 
+def _counted(skipped: Optional[tf.Variable], ok: tf.Tensor) -> List[Any]:
+  """The op adding 1 to `skipped` when not `ok` (none without a counter)."""
+  if skipped is None:
+    return []
+  return [skipped.assign_add(tf.where(ok, tf.constant(0, tf.int64), tf.constant(1, tf.int64)))]
+
+
 def decode_images(ds: tf.data.Dataset, decode_fn: Optional[Callable[[tf.Tensor], tf.Tensor]] = None,
                   skip_undecodable: bool = False, num_parallel_calls: int = AUTOTUNE,
                   deterministic: bool = True,
-                  transform: Optional[Callable[[Dict[str, tf.Tensor]], Any]] = None
-                  ) -> tf.data.Dataset:
+                  transform: Optional[Callable[[Dict[str, tf.Tensor]], Any]] = None,
+                  skipped: Optional[tf.Variable] = None) -> tf.data.Dataset:
   """Decodes each item's image, reporting the ones that do not decode.
 
   Args:
@@ -632,6 +640,7 @@ def decode_images(ds: tf.data.Dataset, decode_fn: Optional[Callable[[tf.Tensor],
     deterministic: keep order.
     transform: instead of `decode_fn`, a function of the whole item dict
       returning the output element (e.g. fused decode + preprocessing).
+    skipped: an int64 variable counting the images skipped.
 
   Returns:
     The dataset of decoded items (or of `transform` outputs).
@@ -660,6 +669,7 @@ def decode_images(ds: tf.data.Dataset, decode_fn: Optional[Callable[[tf.Tensor],
       check = tf.cond(ok, tf.no_op, lambda: tf.print(
           'WARNING: skipped undecodable image in', location, '- skipped so far:', count,
           output_stream=sys.stderr))
+      check = tf.group([check] + _counted(skipped, ok))
     else:
       check = tf.cond(ok, tf.no_op, lambda: tf.debugging.Assert(False, [tf.strings.join([
           'Undecodable image in ', location, '. Pass skip_undecodable=True to skip such '

@@ -160,6 +160,8 @@ def test_a_record_that_is_not_an_example_is_named_or_skipped(tmp_path, skip, cap
   if skip:
     assert train.train(config).global_step == 3
     assert 'skipped a record that is not a tf.train.Example' in capfd.readouterr().err
+    with open(os.path.join(config.train_dir, 'config.json')) as f:
+      assert json.load(f)['run']['skipped_records'] >= 1
     return
   with pytest.raises(ValueError, match=r'record 3 \(0-based\) of .*mnist_train.tfrecord is not '
                                        r'a tf.train.Example.*--skip_undecodable'):

@@ -355,7 +355,8 @@ def _mnist_with_bad_images(directory, good_ones):
 
 
 @pytest.mark.parametrize('skip', [False, True])
-def test_undecodable_training_image_stops_with_its_place_or_is_skipped(tmp_path, skip, capfd):
+def test_undecodable_training_image_stops_with_its_place_or_is_skipped(tmp_path, skip, capfd,
+                                                                      caplog):
   # The train pipeline maps in parallel without a fixed order: without skipping,
   # every image is bad, so the first batch fails whatever the order.
   data = str(tmp_path / 'mnist')
@@ -371,9 +372,15 @@ def test_undecodable_training_image_stops_with_its_place_or_is_skipped(tmp_path,
       train.train(config)
     return
   assert train.train(config).global_step == 3
-  assert 'skipped undecodable image in' in capfd.readouterr().err
+  err = capfd.readouterr().err
+  assert 'skipped undecodable image in' in err
   with open(os.path.join(config.train_dir, 'config.json')) as f:
-    assert json.load(f)['skip_undecodable'] is True
+    written = json.load(f)
+  assert written['skip_undecodable'] is True
+  # The one bad record (of 6, read at least once in 3 steps of 2) counted, as logged.
+  assert written['run']['skipped_records'] >= 1
+  assert (f"{written['run']['skipped_records']} undecodable or unparsable records skipped"
+          in caplog.text)
 
 
 def test_resuming_with_other_batches_names_the_flags_of_the_run(tmp_path):
