@@ -31,10 +31,18 @@ def _reference(name):
     return {k: z[k] for k in z.files}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=1)
 def _built(name):
   spec = _spec(name)
   return nets_factory.get_network_fn(name, num_classes=spec['num_classes'], is_training=False)
+
+
+@pytest.fixture(scope='module', params=NETS)
+def name(request):
+  """Each reference net; module-scoped so that pytest runs all tests of one net
+  together, and each full-size net is built once and freed before the next."""
+  yield request.param
+  _built.cache_clear()
 
 
 def test_reference_nets_are_registered():
@@ -42,7 +50,6 @@ def test_reference_nets_are_registered():
   assert set(NETS) <= set(nets_factory.list_networks())
 
 
-@pytest.mark.parametrize('name', NETS)
 def test_variable_names_and_shapes_equal_slim(name):
   spec = _spec(name)
   ours = checkpoints.slim_variable_names(_built(name))
@@ -56,7 +63,6 @@ def test_variable_names_and_shapes_equal_slim(name):
   assert trainable == spec['num_trainable_parameters']
 
 
-@pytest.mark.parametrize('name', NETS)
 def test_end_points_equal_slim(name):
   spec = _spec(name)
   fn = _built(name)
@@ -65,7 +71,6 @@ def test_end_points_equal_slim(name):
   assert shapes == spec['end_points']
 
 
-@pytest.mark.parametrize('name', NETS)
 def test_synthetic_checkpoint_reproduces_slim_logits(name, tmp_path):
   spec, ref = _spec(name), _reference(name)
   fn = _built(name)
