@@ -61,6 +61,9 @@ def main(argv):
     cli.check_checkpoint(FLAGS.checkpoint_path)
   cli.check_directory('dataset_dir', FLAGS.dataset_dir, required=False,
                       what='a dataset directory holding labels.txt')
+  from slimvision.core import config  # pylint: disable=g-import-not-at-top
+  with cli.usage_errors():
+    config.check_preprocessing_name(FLAGS.preprocessing_name)
   from slimvision.core import predict  # pylint: disable=g-import-not-at-top
   with cli.usage_errors():
     names = predict.dataset_label_names(FLAGS.dataset_name, FLAGS.dataset_dir)

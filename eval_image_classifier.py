@@ -80,17 +80,18 @@ def main(argv):
   if FLAGS.eval_interval_secs is None:  # Continuous mode may wait for the first checkpoint.
     cli.check_checkpoint(FLAGS.checkpoint_path)
   from slimvision.core import evaluate  # pylint: disable=g-import-not-at-top
-  config = evaluate.EvalConfig(
-      checkpoint_path=FLAGS.checkpoint_path, eval_dir=FLAGS.eval_dir,
-      model_name=FLAGS.model_name, dataset_name=FLAGS.dataset_name,
-      dataset_split_name=FLAGS.dataset_split_name, dataset_dir=FLAGS.dataset_dir,
-      preprocessing_name=FLAGS.preprocessing_name, eval_image_size=FLAGS.eval_image_size,
-      batch_size=FLAGS.batch_size, max_num_batches=FLAGS.max_num_batches,
-      moving_average_decay=FLAGS.moving_average_decay, labels_offset=FLAGS.labels_offset,
-      num_preprocessing_threads=FLAGS.num_preprocessing_threads,
-      eval_interval_secs=FLAGS.eval_interval_secs,
-      eval_timeout_secs=FLAGS.eval_timeout_secs, num_clones=FLAGS.num_clones,
-      skip_undecodable=FLAGS.skip_undecodable, use_grayscale=FLAGS.use_grayscale)
+  with cli.usage_errors():
+    config = evaluate.EvalConfig(
+        checkpoint_path=FLAGS.checkpoint_path, eval_dir=FLAGS.eval_dir,
+        model_name=FLAGS.model_name, dataset_name=FLAGS.dataset_name,
+        dataset_split_name=FLAGS.dataset_split_name, dataset_dir=FLAGS.dataset_dir,
+        preprocessing_name=FLAGS.preprocessing_name, eval_image_size=FLAGS.eval_image_size,
+        batch_size=FLAGS.batch_size, max_num_batches=FLAGS.max_num_batches,
+        moving_average_decay=FLAGS.moving_average_decay, labels_offset=FLAGS.labels_offset,
+        num_preprocessing_threads=FLAGS.num_preprocessing_threads,
+        eval_interval_secs=FLAGS.eval_interval_secs,
+        eval_timeout_secs=FLAGS.eval_timeout_secs, num_clones=FLAGS.num_clones,
+        skip_undecodable=FLAGS.skip_undecodable, use_grayscale=FLAGS.use_grayscale)
   evaluate.run(config)
 
 

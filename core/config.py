@@ -79,6 +79,7 @@ class TrainConfig:
 
   def __post_init__(self):
     _one_of('optimizer', self.optimizer, OPTIMIZERS)
+    check_preprocessing_name(self.preprocessing_name)
     _one_of('learning_rate_decay_type', self.learning_rate_decay_type,
             LEARNING_RATE_DECAY_TYPES)
     _one_of('mixed_precision', self.mixed_precision, MIXED_PRECISION)
@@ -130,6 +131,14 @@ class TrainConfig:
     if unknown:
       raise ValueError(f'Unknown TrainConfig field(s) {unknown}. Known: {sorted(known)}.')
     return cls(**values)
+
+
+def check_preprocessing_name(name: Optional[str]) -> None:
+  """Raises ValueError (with close matches) unless `name` is None or a
+  preprocessing or network name."""
+  if name:
+    from ..preprocessing import preprocessing_factory  # pylint: disable=g-import-not-at-top
+    preprocessing_factory.preprocessing_name_for(name)
 
 
 def split_scopes(scopes: Optional[str]) -> Tuple[str, ...]:

@@ -33,6 +33,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
 from absl import logging
 import tensorflow as tf
 
+from . import config as config_lib
 from . import jsonfile
 from . import strategy as strategy_lib
 from . import summaries
@@ -113,6 +114,7 @@ class EvalConfig:
   network_kwargs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
   def __post_init__(self):
+    config_lib.check_preprocessing_name(self.preprocessing_name)
     if int(self.batch_size) < 1:
       raise ValueError(f'batch_size must be >= 1. Received: batch_size={self.batch_size}')
     if self.max_num_batches is not None and int(self.max_num_batches) < 1:

@@ -202,14 +202,25 @@ def classify_saved_model(image_paths: Sequence[str], saved_model_dir: str, top: 
   1001-class model).
   """
   serve = load_saved_model(saved_model_dir)
-  if labels_to_names is None:
-    labels_to_names = saved_model_label_names(saved_model_dir)
+  own = saved_model_label_names(saved_model_dir)
   for path in image_paths:  # Fail on a bad file by name, before the model sees it.
     load_image(os.fspath(path))
   data = tf.stack([tf.io.read_file(os.fspath(p)) for p in image_paths])
   outputs = serve(image_bytes=data)
   probabilities = outputs['probabilities'].numpy()
   offset = int(outputs['classes'].numpy()[0]) - int(np.argmax(probabilities[0]))
+  width = probabilities.shape[-1]
+  if labels_to_names is None:
+    labels_to_names = own
+  elif len(labels_to_names) not in (width, width + offset) or (
+      own is not None and len(own) != len(labels_to_names)):
+    raise ValueError(
+        f'The SavedModel {saved_model_dir} has {width} classes'
+        f"{f' and names its own {len(own)} labels' if own else ''}, but the names given "
+        f'(--dataset_name / --dataset_dir) are {len(labels_to_names)}: they belong to another '
+        'dataset. Drop --dataset_name and --dataset_dir'
+        f"{' (the SavedModel keeps its class names)' if own else ''}, or pass those of the "
+        'dataset the model was trained on.')
   return top_k(probabilities, _names_or_imagenet(labels_to_names, probabilities.shape[-1]),
                top, offset)
 

@@ -568,8 +568,12 @@ def _initialise(config: TrainConfig, net, checkpoint, ema, averaged) -> str:
       raise ValueError(_another_run(config, net, latest, problem))
     if config.checkpoint_input_pipeline:
       _check_same_input(config, net.image_size, latest)
-    status = checkpoint.restore(latest)
-    status.assert_existing_objects_matched()
+    _warn_other_dataset(config)
+    try:  # The model's variables fit (checked above); the rest of the state may not.
+      status = checkpoint.restore(latest)
+      status.assert_existing_objects_matched()
+    except (AssertionError, ValueError):
+      raise ValueError(_another_state(config, latest)) from None
     if not config.checkpoint_input_pipeline:
       status.expect_partial()  # The saved input position, if any, is not wanted.
     return 'train_dir'
@@ -634,6 +638,31 @@ def _another_run(config: TrainConfig, net, latest: str, problem: str) -> str:
   return (message + ' Pass another --train_dir to start a new run (or remove this one), or '
           "the earlier run's flags to resume it; --checkpoint_path fine-tunes from a "
           'checkpoint in a new --train_dir.')
+
+
+def _another_state(config: TrainConfig, latest: str) -> str:
+  """Why the training state in train_dir (optimizer slots, averages) does not fit."""
+  previous = _previous_config(config.train_dir) or {}
+  ours = config.to_dict()
+  differ = _changed_flags(previous, {k: ours[k] for k in (
+      'optimizer', 'moving_average_decay', 'mixed_precision')})
+  if ours['moving_average_decay'] and not previous.get('moving_average_decay'):
+    differ.append(f"--moving_average_decay={ours['moving_average_decay']} (the run had none)")
+  why = (' That run was started with ' + ', '.join(differ) + '.') if differ else ''
+  return (f'--train_dir={config.train_dir} holds a run whose training state does not fit '
+          f'these flags: {os.path.basename(latest)} has no values for part of it (the '
+          f'optimizer\'s slots or the moving averages).{why} Resume with the flags of that '
+          'run, or start a new run in another --train_dir with '
+          f'--checkpoint_path={latest} to fine-tune from its weights with the new settings.')
+
+
+def _warn_other_dataset(config: TrainConfig) -> None:
+  """A resumed run that trained on another dataset goes on, with a warning."""
+  previous = _previous_config(config.train_dir) or {}
+  if previous.get('dataset_name') not in (None, config.dataset_name):
+    logging.warning('Resuming a run that trained on %s with --dataset_name=%s (its '
+                    'config.json is rewritten). Pass another --train_dir to keep them apart.',
+                    previous['dataset_name'], config.dataset_name)
 
 
 def _remove_newest_checkpoint(manager: tf.train.CheckpointManager) -> Optional[str]:

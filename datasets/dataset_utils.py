@@ -182,8 +182,9 @@ def download(url: str, dest_dir: str, filename: Optional[str] = None) -> str:
 @contextlib.contextmanager
 def archive_errors(path: str, dataset_dir: Optional[str] = None):
   """Turns the errors of reading a damaged or wrong archive into one `ValueError`
-  that names it and the fix; with `dataset_dir`, what the failed extraction
-  added there is removed (the archive itself is kept)."""
+  that names it and the fix. The archive is removed (a rerun downloads it anew
+  rather than finding it there), and with `dataset_dir` so is what the failed
+  extraction added there."""
   before = set(os.listdir(dataset_dir)) if dataset_dir else set()
   try:
     yield
@@ -191,13 +192,17 @@ def archive_errors(path: str, dataset_dir: Optional[str] = None):
     if dataset_dir:
       remove_paths([os.path.join(dataset_dir, name) for name in
                     set(os.listdir(dataset_dir)) - before - {os.path.basename(path)}])
+    if os.path.exists(path) and (not dataset_dir or
+                                 os.path.dirname(os.path.abspath(path)) ==
+                                 os.path.abspath(dataset_dir)):
+      remove_paths([path])  # Our download: a rerun fetches it anew.
     if isinstance(e, tarfile.FilterError):
       raise ValueError(f'{path} holds a member that would be written outside the dataset '
-                       f'directory or is not a plain file ({e}): refused, nothing of it is '
-                       'kept. It is not the archive the converter expects: delete it and '
-                       'download it from the dataset\'s own site (--data_url).') from None
-    raise ValueError(f'{path} is not a complete, readable archive ({e}). Delete it and run the '
-                     'command again to download it anew, or pass --data_url to the right '
+                       f'directory or is not a plain file ({e}): refused, and the archive and '
+                       'what it extracted were removed. It is not the archive the converter '
+                       "expects: pass --data_url to the dataset's own file.") from None
+    raise ValueError(f'{path} is not a complete, readable archive ({e}); it was removed. Run '
+                     'the command again to download it anew, or pass --data_url to the right '
                      'file.') from None
 
 

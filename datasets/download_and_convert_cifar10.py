@@ -94,10 +94,14 @@ def run(dataset_dir: str, data_url: str = DATA_URL) -> None:
     logging.info('CIFAR-10 TFRecords already exist in %s; not converting again.', dataset_dir)
     return
   archive = dataset_utils.download(data_url, dataset_dir)
-  with dataset_utils.archive_errors(archive), tarfile.open(archive, 'r:gz') as tar:
-    n_train = _write(tar, [f'data_batch_{i}' for i in range(1, _NUM_TRAIN_FILES + 1)],
-                     train, 'cifar10 train')
-    n_test = _write(tar, ['test_batch'], test, 'cifar10 test')
+  try:
+    with dataset_utils.archive_errors(archive), tarfile.open(archive, 'r:gz') as tar:
+      n_train = _write(tar, [f'data_batch_{i}' for i in range(1, _NUM_TRAIN_FILES + 1)],
+                       train, 'cifar10 train')
+      n_test = _write(tar, ['test_batch'], test, 'cifar10 test')
+  except BaseException:
+    dataset_utils.remove_paths([p for p in (train, test) if os.path.exists(p)])  # No half dataset.
+    raise
   for split, path in (('train', train), ('test', test)):
     shards.write_manifest(dataset_dir, 'cifar10', split, [path])
   dataset_utils.write_label_file(dict(enumerate(cifar10.CLASS_NAMES)), dataset_dir)

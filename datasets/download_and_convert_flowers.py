@@ -79,9 +79,10 @@ def run(dataset_dir: str, data_url: str = DATA_URL, num_validation: int = NUM_VA
     return
   tarball = dataset_utils.download_and_uncompress_tarball(data_url, dataset_dir)
   if not os.path.isdir(os.path.join(dataset_dir, 'flower_photos')):
-    raise ValueError(f'{tarball} holds no flower_photos/ folder: it is not flower_photos.tgz. '
-                     'Delete it and run the command again, or pass --data_url to the right '
-                     'file.')
+    dataset_utils.remove_paths([tarball])
+    raise ValueError(f'{tarball} holds no flower_photos/ folder: it is not flower_photos.tgz, '
+                     'and was removed. Run the command again to download it anew, or pass '
+                     '--data_url to the right file.')
   photos, class_names = _get_filenames_and_classes(dataset_dir)
   if len(photos) <= num_validation:
     raise ValueError(f'{len(photos)} photos found, but num_validation={num_validation} must '

@@ -146,7 +146,7 @@ class SplitCount:
     """A sentence stating a record count other than the published size, else None."""
     if self.records == self.published:
       return None
-    source = 'as its manifest.json records' if self.from_manifest else 'counted'
+    source = 'its shards checked against manifest.json' if self.from_manifest else 'counted'
     return (f'{what} holds {self.records} records ({source}); the published size of the '
             f'split is {self.published}: a subset or another copy of the dataset.')
 

@@ -90,7 +90,17 @@ MISTAKES = [
     ('train-trainable-scope-typo', TRAIN, [*_TRAIN, '--train_dir={tmp}/t',
                                            '--trainable_scopes=LeNet/fc3,lenet/fc4'],
      2, ['--trainable_scopes', "'lenet/fc4'", 'LeNet/fc4']),
+    ('train-unknown-preprocessing', TRAIN, [*_TRAIN, '--train_dir={tmp}/t',
+                                            '--preprocessing_name=incepton'],
+     2, ['Unknown preprocessing name', "Did you mean 'inception'"]),
+    ('train-resume-with-another-optimizer', TRAIN, [*_TRAIN[:5], '--optimizer=adam', *_TRAIN[6:],
+                                                    '--train_dir={run}'],
+     1, ['training state does not fit', '--optimizer=sgd (now adam)', '--checkpoint_path=']),
     # Evaluation.
+    ('eval-unknown-preprocessing', EVAL, [*_FLOWERS, '--dataset_split_name=validation',
+                                          '--checkpoint_path={lenet}',
+                                          '--preprocessing_name=vgg16'],
+     2, ['Unknown preprocessing name', "'vgg_16'"]),
     ('eval-checkpoint-not-found', EVAL, [*_FLOWERS, '--dataset_split_name=validation',
                                          '--checkpoint_path={tmp}/nothing'],
      2, ['--checkpoint_path', 'not found']),
@@ -127,6 +137,9 @@ MISTAKES = [
     ('classify-both-models', CLASSIFY, ['--checkpoint_path={lenet}', '--saved_model_dir={run}',
                                         '{photo}'],
      2, ['not both']),
+    ('classify-saved-model-other-names', CLASSIFY, ['--saved_model_dir={saved}',
+                                                    '--dataset_name=flowers', '{photo}'],
+     1, ['they belong to another dataset', 'Drop --dataset_name']),
     ('classify-a-directory', CLASSIFY, ['--checkpoint_path={lenet}', '{tmp}'],
      2, ['a directory', 'dir/*.jpg']),
     ('classify-checkpoints-as-saved-model', CLASSIFY, ['--saved_model_dir={run}', '{photo}'],
@@ -136,7 +149,7 @@ MISTAKES = [
      2, ['--dataset_dir=', 'is a file']),
     ('convert-not-an-archive', CONVERT, ['--dataset_name=flowers', '--dataset_dir={tmp}/f',
                                          '--data_url=file://{text}'],
-     1, ['is not a complete, readable archive', 'Delete it', '--data_url']),
+     1, ['is not a complete, readable archive', 'it was removed', '--data_url']),
     ('convert-imagenet', CONVERT, ['--dataset_name=imagenet', '--dataset_dir={tmp}'],
      2, ['build_imagenet_data']),
     ('convert-no-dataset-name', CONVERT, ['--dataset_dir={tmp}'], 2, ['--dataset_name', 'digits']),
@@ -168,6 +181,10 @@ def prepared(tmp_path_factory):
       train_dir=out['run'], dataset_name='flowers', dataset_dir=FLOWERS, model_name='lenet',
       use_grayscale=True, train_image_size=28, max_number_of_steps=1, batch_size=2,
       optimizer='sgd', learning_rate_decay_type='fixed'))
+  from slimvision.core import export  # pylint: disable=g-import-not-at-top
+  out['saved'] = export.export(export.ExportConfig(
+      model_name='lenet', checkpoint_path=out['lenet'], dataset_name='mnist',
+      export_dir=str(tmp / 'saved')))['saved_model']
   out['photo'] = str(tmp / 'photo.jpg')
   pixels = np.random.default_rng(0).integers(0, 256, (40, 30, 3), dtype=np.uint8)
   tf.io.write_file(out['photo'], tf.io.encode_jpeg(pixels))

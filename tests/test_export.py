@@ -275,3 +275,12 @@ def test_names_that_do_not_fit_the_logits_are_not_kept(tmp_path):
                                export_dir=str(tmp_path / 'sm'))
   names = export.class_names(config, 1000)
   assert len(names) == 1001 and names[1] == 'tench, Tinca tinca'
+
+
+def test_classify_saved_model_refuses_the_names_of_another_dataset(imagenet_lenet):
+  from slimvision.core import predict  # pylint: disable=g-import-not-at-top
+  digits = {i: str(i) for i in range(10)}
+  with pytest.raises(ValueError, match=r'has 1001 classes.*names its own 1001 labels.*are 10: '
+                                       r'they belong to another dataset.*Drop --dataset_name'):
+    predict.classify(imagenet_lenet['paths'], saved_model_dir=imagenet_lenet['saved_model'],
+                     labels_to_names=digits)

@@ -432,3 +432,14 @@ def test_full_disk_keeps_the_checkpoints_removes_the_partial_one_and_resumes(sma
   assert not [n for n in left if '_temp' in n or n.endswith('.tmp') or '-4.' in n], left
   os.remove(filler)  # Space freed: the same command resumes from step 2.
   assert _run(config.replace(max_number_of_steps=4)).global_step == 4
+
+
+def test_resuming_with_another_optimizer_or_averages_names_the_flags(tmp_path):
+  config = _config(tmp_path, max_number_of_steps=1)
+  _run(config)
+  with pytest.raises(ValueError, match=r'training state does not fit.*--optimizer=momentum '
+                                       r'\(now adam\).*--checkpoint_path=.*model.ckpt-1'):
+    _run(config.replace(optimizer='adam', max_number_of_steps=2))
+  with pytest.raises(ValueError, match=r'--moving_average_decay=0.999 \(the run had none\)'):
+    _run(config.replace(moving_average_decay=0.999, max_number_of_steps=2))
+  assert _run(config.replace(max_number_of_steps=2)).global_step == 2  # Its own flags resume.
