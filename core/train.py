@@ -261,9 +261,8 @@ def _train(config, input_fn, num_samples, num_classes, strategy, global_batch, c
     if not bool(state_is_finite()):
       raise NonFiniteLossError(
           f'The weights are not finite after step {current}: no checkpoint written. The last '
-          f'good checkpoint, {last_saved or "none written"}, is left in place. Lower '
-          '--learning_rate, check the input data, or resume from that checkpoint with other '
-          'settings.')
+          f'good checkpoint, {last_saved or "none written"}, is left in place. '
+          + _after_divergence(manager))
     try:
       path = manager.save(checkpoint_number=current)
     except (tf.errors.OpError, OSError) as e:
@@ -324,8 +323,7 @@ def _train(config, input_fn, num_samples, num_classes, strategy, global_batch, c
             f'Loss is {loss} at step {current} (cross-entropy '
             f"{float(metrics['cross_entropy'])}, regularization "
             f"{float(metrics['regularization'])}).{removed} The last good checkpoint, "
-            f'{last_saved or "none written"}, is left in place. Lower --learning_rate, '
-            'check the input data, or resume from the checkpoint with other settings.')
+            f'{last_saved or "none written"}, is left in place. ' + _after_divergence(manager))
       now = time.time()
       if current % config.log_every_n_steps == 0 or current == max_steps:
         lr = float(schedule(current - 1))
@@ -638,6 +636,19 @@ def _another_run(config: TrainConfig, net, latest: str, problem: str) -> str:
   return (message + ' Pass another --train_dir to start a new run (or remove this one), or '
           "the earlier run's flags to resume it; --checkpoint_path fine-tunes from a "
           'checkpoint in a new --train_dir.')
+
+
+def _after_divergence(manager: tf.train.CheckpointManager) -> str:
+  """What to do after a run diverged, naming the checkpoints kept."""
+  kept = list(manager.checkpoints)
+  advice = ('Lower --learning_rate, check the input data, or resume from the checkpoint with '
+            'other settings.')
+  if len(kept) > 1:
+    advice += (f" Its weights may already be diverging (finite but large); the checkpoints "
+               f"kept are {', '.join(os.path.basename(p) for p in kept)}: to go on from an "
+               f'earlier one, pass --checkpoint_path={kept[0]} (or another) with a new '
+               '--train_dir.')
+  return advice
 
 
 def _another_state(config: TrainConfig, latest: str) -> str:

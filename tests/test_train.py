@@ -164,6 +164,9 @@ def test_non_finite_loss_on_finite_input_removes_the_checkpoint_that_gave_it(tmp
   assert f'The last good checkpoint, {config.train_dir}/model.ckpt-2, is left' in message
   assert tf.train.latest_checkpoint(config.train_dir).endswith('model.ckpt-2')
   assert not glob.glob(os.path.join(config.train_dir, 'model.ckpt-3.*'))
+  # Earlier checkpoints are named, to go back further than the newest.
+  assert ('checkpoints kept are model.ckpt-1, model.ckpt-2' in message
+          and f'--checkpoint_path={config.train_dir}/model.ckpt-1' in message), message
   # Resuming from what is left, on sane data (a new input pipeline), trains.
   assert _run(config.replace(max_number_of_steps=3,
                              checkpoint_input_pipeline=False)).global_step == 3
