@@ -141,6 +141,7 @@ class EvalResult:
   correct_top5: int
   seconds: float = 0.0
   published_size: Optional[int] = None
+  skipped: int = 0
 
   @property
   def accuracy(self) -> float:
@@ -159,6 +160,8 @@ class EvalResult:
     if self.size_note:  # Only when the examples are not the split's published size.
       record['published_size'] = int(self.published_size)
       record['note'] = self.size_note
+    if self.skipped:  # Only with --skip_undecodable, when it skipped some.
+      record['skipped_records'] = int(self.skipped)
     return record
 
   @property
@@ -221,6 +224,7 @@ class Evaluator:
                          * self.num_replicas)
     self.num_samples = None  # The records of the split, when it is a dataset's.
     self.published_size = None
+    self._skipped = None  # Counts the records skipped with skip_undecodable.
     if dataset is None:
       dataset, num_classes = self._split_dataset()
     else:
@@ -263,12 +267,16 @@ class Evaluator:
                                          cfg.dataset_dir)
       count = info.check_records()
       self.num_samples, self.published_size = count.records, count.published
+      if cfg.skip_undecodable:
+        with tf.init_scope(), tf.device('/cpu:0'):
+          self._skipped = tf.Variable(0, dtype=tf.int64, trainable=False, name='skipped')
       dataset = input_pipeline.eval_input(
           cfg.dataset_name, cfg.dataset_dir, split_name=cfg.dataset_split_name,
           preprocessing_name=cfg.preprocessing_name or self.spec.preprocessing,
           model_name=cfg.model_name, image_size=self.image_size,
           batch_size=cfg.batch_size, labels_offset=cfg.labels_offset,
-          skip_undecodable=cfg.skip_undecodable, use_grayscale=cfg.use_grayscale)
+          skip_undecodable=cfg.skip_undecodable, use_grayscale=cfg.use_grayscale,
+          skipped=self._skipped)
     except FileNotFoundError as e:  # No files for the split: one message, no traceback.
       raise ValueError(str(e)) from None
     return dataset, int(info.num_classes) - int(cfg.labels_offset)
@@ -360,6 +368,8 @@ class Evaluator:
                  self.num_replicas, self.config.batch_size,
                  f', about {total_batches} batches' if total_batches else '')
     counts = [0, 0, 0]
+    if self._skipped is not None:
+      self._skipped.assign(0)
     start = last_log = time.time()
     batches = 0
     iterator = iter(self.strategy.experimental_distribute_dataset(self.dataset))
@@ -387,7 +397,8 @@ class Evaluator:
     if num_examples == 0:
       raise ValueError(self._empty_message())
     result = EvalResult(prefix, step, num_examples, top1, top5, time.time() - start,
-                        None if self.config.max_num_batches else self.published_size)
+                        None if self.config.max_num_batches else self.published_size,
+                        int(self._skipped.numpy()) if self._skipped is not None else 0)
     if result.size_note:
       logging.warning('%s', result.size_note)
     self._write(result)
@@ -450,7 +461,9 @@ def format_result(result: EvalResult, config: Optional[EvalConfig] = None) -> st
       f'({result.correct_top1}/{result.num_examples})',
       f'  eval/Recall_5  (top-5): {100 * result.recall_5:.2f}%  '
       f'({result.correct_top5}/{result.num_examples})',
-  ] + ([f'  note: {result.size_note}'] if result.size_note else []))
+  ] + ([f'  note: {result.size_note}'] if result.size_note else [])
+    + ([f'  skipped: {result.skipped} undecodable or unparsable records (--skip_undecodable)']
+       if result.skipped else []))
 
 
 # ----------------------------------------------------------------------------

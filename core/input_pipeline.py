@@ -166,13 +166,13 @@ def eval_input(dataset_name: str, dataset_dir: str, split_name: str = 'validatio
                preprocessing_name: Optional[str] = None, model_name: Optional[str] = None,
                image_size: int = 224, batch_size: int = 32, labels_offset: int = 0,
                skip_undecodable: bool = False, file_pattern: Optional[str] = None,
-               use_grayscale: bool = False, channels: Optional[int] = None
-               ) -> tf.data.Dataset:
+               use_grayscale: bool = False, channels: Optional[int] = None,
+               skipped: Optional[tf.Variable] = None) -> tf.data.Dataset:
   """The evaluation pipeline: every example exactly once, in file order.
 
   Args:
     dataset_name, dataset_dir, split_name, preprocessing_name, model_name,
-    image_size, labels_offset, skip_undecodable, file_pattern, use_grayscale,
+    image_size, labels_offset, skip_undecodable, skipped, file_pattern, use_grayscale,
     channels: as `train_input`.
     batch_size: examples per batch; the last batch keeps the remainder.
 
@@ -185,11 +185,12 @@ def eval_input(dataset_name: str, dataset_dir: str, split_name: str = 'validatio
   split = dataset_factory.get_dataset(dataset_name, split_name, dataset_dir,
                                       file_pattern=file_pattern)
   ds = dataset_utils.read_records(split.list_files(), deterministic=True, cycle_length=1)
-  ds = split.parse_records(ds, skip_unparsable=skip_undecodable)
+  ds = split.parse_records(ds, skip_unparsable=skip_undecodable, skipped=skipped)
   ds = ds.map(functools.partial(dataset_utils.check_label, num_classes=split.num_classes))
   transform = _make_transform(split, family, False, image_size, labels_offset, True,
                               _net_channels(channels, use_grayscale, model_name), fused=False)
   ds = dataset_utils.decode_images(ds, transform=transform, skip_undecodable=skip_undecodable,
-                                   num_parallel_calls=AUTOTUNE, deterministic=True)
+                                   num_parallel_calls=AUTOTUNE, deterministic=True,
+                                   skipped=skipped)
   ds = ds.batch(batch_size, drop_remainder=False)
   return ds.prefetch(AUTOTUNE)

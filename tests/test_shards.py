@@ -162,6 +162,16 @@ def test_a_record_that_is_not_an_example_is_named_or_skipped(tmp_path, skip, cap
     assert 'skipped a record that is not a tf.train.Example' in capfd.readouterr().err
     with open(os.path.join(config.train_dir, 'config.json')) as f:
       assert json.load(f)['run']['skipped_records'] >= 1
+    for clones in (1, 2):  # Evaluation counts it once per pass, on 1 or 2 replicas.
+      evaluator = evaluate.Evaluator(EvalConfig(
+          checkpoint_path='', dataset_name='mnist', dataset_split_name='train',
+          dataset_dir=str(data), model_name='lenet', eval_dir=str(tmp_path / f'eval{clones}'),
+          batch_size=2, skip_undecodable=True, num_clones=clones))
+      result = evaluator.evaluate(config.train_dir)
+      assert (result.num_examples, result.skipped) == (5, 1)
+      with open(tmp_path / f'eval{clones}' / 'results.json') as f:
+        assert json.load(f)['skipped_records'] == 1
+      assert 'skipped: 1 undecodable or unparsable records' in evaluate.format_result(result)
     return
   with pytest.raises(ValueError, match=r'record 3 \(0-based\) of .*mnist_train.tfrecord is not '
                                        r'a tf.train.Example.*--skip_undecodable'):
