@@ -523,8 +523,8 @@ def evaluate_continuously(config: EvalConfig, dataset: Optional[tf.data.Dataset]
     The results, in order.
 
   Raises:
-    ValueError: if checkpoint_path is not a directory, or a checkpoint does
-      not fit the network.
+    ValueError: if checkpoint_path is not a directory, a checkpoint does not
+      fit the network, or no checkpoint came before the timeout.
   """
   train_dir = config.checkpoint_path
   if not tf.io.gfile.isdir(train_dir):
@@ -559,6 +559,11 @@ def evaluate_continuously(config: EvalConfig, dataset: Optional[tf.data.Dataset]
     if max_steps is not None and result.global_step >= max_steps:
       logging.info('Evaluated the last training step (%d); stopping.', result.global_step)
       break
+  if not results:
+    raise ValueError(f'No checkpoint appeared in {train_dir} within --eval_timeout_secs='
+                     f'{config.eval_timeout_secs:g}: nothing was evaluated. Check that it is '
+                     "the trainer's --train_dir, or wait longer (a larger --eval_timeout_secs, "
+                     'or none to wait for ever).')
   return results
 
 

@@ -402,3 +402,12 @@ def test_script_errors_are_one_clear_message(tmp_path, case):
   for text in expected:
     assert text in error, error
   assert not os.path.exists(tmp_path / 'ev' / 'results.json')
+
+
+def test_continuous_evaluation_of_a_directory_that_stays_empty_fails_naming_it(tiny, tmp_path):
+  train_dir = tmp_path / 'train'
+  train_dir.mkdir()
+  config = _config(tmp_path, str(train_dir), eval_interval_secs=0.1, eval_timeout_secs=0.5)
+  with pytest.raises(ValueError, match=r'No checkpoint appeared in .*train within '
+                                       r'--eval_timeout_secs=0.5: nothing was evaluated'):
+    evaluate.evaluate_continuously(config, _dataset(tiny))
