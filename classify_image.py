@@ -1,5 +1,6 @@
 r"""Prints the top-5 classes of image files with a network and a checkpoint.
 
+    python classify_image.py --model_name=inception_resnet_v2 cat.jpg   # slim's release
     python classify_image.py --model_name=inception_v3 \
         --checkpoint_path=inception_v3.ckpt cat.jpg dog.png
 
@@ -22,7 +23,9 @@ from absl import flags  # pylint: disable=wrong-import-position
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string('model_name', 'inception_v3', 'Name of the network (see nets_factory).')
-flags.DEFINE_string('checkpoint_path', None, 'Checkpoint prefix or directory (slim or ours).')
+flags.DEFINE_string('checkpoint_path', None,
+                    'Checkpoint prefix or directory (slim or ours), or "pretrained": the '
+                    'release of --model_name (the default without --saved_model_dir).')
 flags.DEFINE_integer('num_classes', None, 'Logits width; the network default when unset.')
 flags.DEFINE_integer('top_k', 5, 'How many classes to print per image.')
 flags.DEFINE_integer('image_size', None, 'Input size; the network default when unset.')
@@ -47,18 +50,18 @@ def main(argv):
   paths = argv[1:]
   cli.check(paths, 'No image to classify: give one or more image files after the flags.')
   cli.check_files(paths)
-  cli.check(FLAGS.checkpoint_path or FLAGS.saved_model_dir,
-            '--checkpoint_path (a slim checkpoint or one of ours) or --saved_model_dir '
-            '(an exported SavedModel) is required.')
   cli.check(not (FLAGS.checkpoint_path and FLAGS.saved_model_dir),
             'Pass --checkpoint_path (with --model_name) or --saved_model_dir, not both: a '
             'SavedModel holds its own network and weights.')
   cli.check_positive(top_k=FLAGS.top_k, num_classes=FLAGS.num_classes)
+  checkpoint_path, averages = None, False
   if FLAGS.saved_model_dir:
     cli.check_saved_model('saved_model_dir', FLAGS.saved_model_dir)
   else:
     cli.check_network(FLAGS.model_name, FLAGS.image_size, 'image_size')
-    cli.check_checkpoint(FLAGS.checkpoint_path)
+    checkpoint_path, averages = cli.pretrained_checkpoint(
+        FLAGS.checkpoint_path or 'pretrained', FLAGS.model_name)
+    cli.check_checkpoint(checkpoint_path)
   cli.check_directory('dataset_dir', FLAGS.dataset_dir, required=False,
                       what='a dataset directory holding labels.txt')
   from slimvision.core import config  # pylint: disable=g-import-not-at-top
@@ -70,13 +73,13 @@ def main(argv):
   num_classes = FLAGS.num_classes
   if num_classes is None and names:
     num_classes = len(names) - (FLAGS.labels_offset or 0)
-  results = predict.classify(paths, FLAGS.model_name, FLAGS.checkpoint_path,
+  results = predict.classify(paths, FLAGS.model_name, checkpoint_path,
                              num_classes=num_classes, top=FLAGS.top_k,
                              labels_to_names=names, labels_offset=FLAGS.labels_offset,
                              use_grayscale=FLAGS.use_grayscale,
                              image_size=FLAGS.image_size,
                              preprocessing_name=FLAGS.preprocessing_name,
-                             moving_average=FLAGS.moving_average,
+                             moving_average=FLAGS.moving_average or averages,
                              saved_model_dir=FLAGS.saved_model_dir)
   for path, predictions in zip(paths, results):
     print(predict.format_predictions(path, predictions))

@@ -30,7 +30,8 @@ flags.DEFINE_integer('max_num_batches', None,
 flags.DEFINE_string('master', '', 'Ignored (slim\'s TF1 session target).')
 flags.DEFINE_string('checkpoint_path', '/tmp/tfmodel/',
                     'The checkpoint prefix, or a directory: its latest checkpoint (with '
-                    '--eval_interval_secs, the train_dir to watch).')
+                    '--eval_interval_secs, the train_dir to watch), or "pretrained": the '
+                    'release of --model_name (its moving averages where it holds them).')
 flags.DEFINE_string('eval_dir', '/tmp/tfmodel/',
                     'Directory where results.json and the summaries are written.')
 flags.DEFINE_integer('num_preprocessing_threads', 4,
@@ -77,17 +78,21 @@ def main(argv):
   strategy_lib.reserve_devices(FLAGS.num_clones, multi_worker=False)
   cli.check_network(FLAGS.model_name, FLAGS.eval_image_size, 'eval_image_size')
   cli.check_dataset(FLAGS.dataset_name, FLAGS.dataset_split_name, FLAGS.dataset_dir)
+  checkpoint_path, averages = cli.pretrained_checkpoint(FLAGS.checkpoint_path, FLAGS.model_name)
+  moving_average_decay = FLAGS.moving_average_decay
+  if averages and moving_average_decay is None:
+    moving_average_decay = 0.9999  # Only whether to use them matters when evaluating.
   if FLAGS.eval_interval_secs is None:  # Continuous mode may wait for the first checkpoint.
-    cli.check_checkpoint(FLAGS.checkpoint_path)
+    cli.check_checkpoint(checkpoint_path)
   from slimvision.core import evaluate  # pylint: disable=g-import-not-at-top
   with cli.usage_errors():
     config = evaluate.EvalConfig(
-        checkpoint_path=FLAGS.checkpoint_path, eval_dir=FLAGS.eval_dir,
+        checkpoint_path=checkpoint_path, eval_dir=FLAGS.eval_dir,
         model_name=FLAGS.model_name, dataset_name=FLAGS.dataset_name,
         dataset_split_name=FLAGS.dataset_split_name, dataset_dir=FLAGS.dataset_dir,
         preprocessing_name=FLAGS.preprocessing_name, eval_image_size=FLAGS.eval_image_size,
         batch_size=FLAGS.batch_size, max_num_batches=FLAGS.max_num_batches,
-        moving_average_decay=FLAGS.moving_average_decay, labels_offset=FLAGS.labels_offset,
+        moving_average_decay=moving_average_decay, labels_offset=FLAGS.labels_offset,
         num_preprocessing_threads=FLAGS.num_preprocessing_threads,
         eval_interval_secs=FLAGS.eval_interval_secs,
         eval_timeout_secs=FLAGS.eval_timeout_secs, num_clones=FLAGS.num_clones,

@@ -48,7 +48,8 @@ flags.DEFINE_string('output_file', '',
 flags.DEFINE_boolean('write_text_graphdef', False,
                      'Write --output_file as a text GraphDef whatever its extension.')
 flags.DEFINE_string('checkpoint_path', None,
-                    'The checkpoint (prefix or directory, slim\'s or ours) to export.')
+                    'The checkpoint (prefix or directory, slim\'s or ours) to export, or '
+                    '"pretrained": the release of --model_name.')
 flags.DEFINE_float('moving_average_decay', None,
                    'If set, export the moving averages of the weights.')
 flags.DEFINE_boolean('use_grayscale', False,
@@ -65,16 +66,17 @@ def main(argv):
   output_file = FLAGS.output_file or None
   if output_file and FLAGS.write_text_graphdef and not output_file.endswith('.pbtxt'):
     output_file += 'txt' if output_file.endswith('.pb') else '.pbtxt'
+  checkpoint_path, averages = cli.pretrained_checkpoint(FLAGS.checkpoint_path, FLAGS.model_name)
   with cli.usage_errors():
     config = export.ExportConfig(
-        model_name=FLAGS.model_name, checkpoint_path=FLAGS.checkpoint_path,
+        model_name=FLAGS.model_name, checkpoint_path=checkpoint_path,
         export_dir=FLAGS.export_dir, output_file=output_file, tflite_file=FLAGS.tflite_file,
         quantize=FLAGS.quantize, image_size=FLAGS.image_size, batch_size=FLAGS.batch_size,
         is_training=FLAGS.is_training,
         dataset_name=None if FLAGS.num_classes else FLAGS.dataset_name,
         dataset_dir=FLAGS.dataset_dir or None,
         num_classes=FLAGS.num_classes, labels_offset=FLAGS.labels_offset,
-        use_moving_averages=FLAGS.moving_average_decay is not None,
+        use_moving_averages=FLAGS.moving_average_decay is not None or averages,
         use_grayscale=FLAGS.use_grayscale)
   cli.check_positive(batch_size=FLAGS.batch_size, num_classes=FLAGS.num_classes)
   cli.check_network(FLAGS.model_name, FLAGS.image_size, 'image_size',
@@ -83,7 +85,7 @@ def main(argv):
     from slimvision.datasets import dataset_factory  # pylint: disable=g-import-not-at-top
     with cli.usage_errors():
       dataset_factory.get_dataset_module(FLAGS.dataset_name)
-  cli.check_checkpoint(FLAGS.checkpoint_path, required=False)
+  cli.check_checkpoint(checkpoint_path, required=False)
   cli.check_directory('dataset_dir', FLAGS.dataset_dir or None, required=False,
                       what='a dataset directory holding labels.txt')
   written = export.export(config)

@@ -97,7 +97,8 @@ flags.DEFINE_float('warmup_epochs', 0.0,
 # Fine-tuning.
 flags.DEFINE_string('checkpoint_path', None,
                     'The path to a checkpoint from which to fine-tune (slim\'s released '
-                    'checkpoints or ours; a prefix or a directory).')
+                    'checkpoints or ours; a prefix or a directory), or "pretrained": the '
+                    'release of --model_name, downloaded and cached once.')
 flags.DEFINE_string('checkpoint_exclude_scopes', None,
                     'Comma-separated list of scopes of variables to exclude when restoring '
                     'from a checkpoint.')
@@ -139,6 +140,8 @@ def main(argv):
   cli.check_network(config.model_name, config.train_image_size, 'train_image_size',
                     is_training=True)
   cli.check_dataset(config.dataset_name, config.dataset_split_name, config.dataset_dir)
+  checkpoint_path, _ = cli.pretrained_checkpoint(config.checkpoint_path, config.model_name)
+  config = config.replace(checkpoint_path=checkpoint_path)
   cli.check_checkpoint(config.checkpoint_path, required=False)
   from slimvision.core import train  # pylint: disable=g-import-not-at-top
   strategy = strategy_lib.make_strategy(config.num_clones, config.clone_on_cpu)

@@ -28,7 +28,7 @@ import contextlib
 import functools
 import os
 import sys
-from typing import Callable, Iterator, Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence, Tuple
 
 from absl import app
 from absl import flags
@@ -137,6 +137,24 @@ def check_dataset(dataset_name: str, split_name: str, dataset_dir: Optional[str]
                   '(written by download_and_convert_data.py or build_imagenet_data)')
   with usage_errors():
     dataset_factory.get_dataset(dataset_name, split_name, dataset_dir).list_files()
+
+
+def pretrained_checkpoint(path: Optional[str], model_name: str) -> Tuple[Optional[str], bool]:
+  """`--checkpoint_path=pretrained`: the release of `model_name` (downloaded and cached
+  once) and whether it holds moving averages; any other path unchanged (and False).
+
+  A net without a release is a usage error; a failed download is a failure.
+  """
+  from slimvision.nets import pretrained  # pylint: disable=g-import-not-at-top
+  if path != pretrained.PRETRAINED:
+    return path, False
+  with usage_errors():
+    pretrained.release_url(model_name)
+  prefix = pretrained.fetch(model_name)
+  averages = pretrained.holds_moving_averages(prefix)
+  logging.info('--checkpoint_path=pretrained: %s%s.', prefix,
+               ', with the moving averages of the weights' if averages else '')
+  return prefix, averages
 
 
 def check_checkpoint(path: Optional[str], flag: str = 'checkpoint_path',

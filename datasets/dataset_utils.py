@@ -24,8 +24,6 @@ import shutil
 import sys
 import tarfile
 import time
-import urllib.parse
-import urllib.request
 import zlib
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -136,47 +134,20 @@ class Progress:
 
 
 def download(url: str, dest_dir: str, filename: Optional[str] = None) -> str:
-  """Downloads `url` (http(s) or file://) into `dest_dir`, logging progress.
+  """Downloads `url` (http(s) or file://) into `dest_dir`, logging progress and
+  resuming a partial download (`core.download.fetch_url`).
 
   An existing file of the same name is kept (slim's converters behave the same,
   so a partial run can be resumed with the archive already in place).
 
   Returns:
     The path of the downloaded file.
+
+  Raises:
+    core.download.DownloadError (an OSError): naming the URL and what to do.
   """
-  filename = filename or os.path.basename(urllib.parse.urlparse(url).path)
-  path = os.path.join(dest_dir, filename)
-  if tf.io.gfile.exists(path):
-    logging.info('%s already exists; not downloading %s.', path, url)
-    return path
-  tf.io.gfile.makedirs(dest_dir)
-  tmp = path + '.part'
-  logging.info('Downloading %s to %s', url, path)
-  try:
-    with urllib.request.urlopen(url) as response, open(tmp, 'wb') as out:
-      total = response.headers.get('Content-Length')
-      total = int(total) if total else None
-      done, start, last = 0, time.monotonic(), 0.0
-      while True:
-        chunk = response.read(1 << 20)
-        if not chunk:
-          break
-        out.write(chunk)
-        done += len(chunk)
-        now = time.monotonic()
-        if now - last > 5.0:
-          last = now
-          pct = f' ({100.0 * done / total:.1f}%)' if total else ''
-          logging.info('  %s: %.1f MB%s, %.1f MB/s', filename, done / 1e6, pct,
-                       done / 1e6 / max(now - start, 1e-9))
-  except OSError as e:
-    if os.path.exists(tmp):
-      os.remove(tmp)
-    raise IOError(f'Could not download {url}: {e}. Download it by hand into '
-                  f'{dest_dir} and run the command again.') from e
-  os.replace(tmp, path)
-  logging.info('Downloaded %s (%d bytes).', filename, os.path.getsize(path))
-  return path
+  from ..core import download as download_lib  # pylint: disable=g-import-not-at-top
+  return download_lib.fetch_url(url, dest_dir, filename)
 
 
 @contextlib.contextmanager

@@ -175,9 +175,11 @@ def register_network(name: str, *, default_image_size: int, hparams: Any,
   return decorator
 
 
-def list_networks(pattern: str = '*') -> List[str]:
-  """Sorted names of the registered networks matching a shell-style pattern."""
-  return sorted(n for n in _REGISTRY if fnmatch.fnmatch(n, pattern))
+def list_networks(pattern: str = '*', pretrained: bool = False) -> List[str]:
+  """Sorted names of the registered networks matching a shell-style pattern
+  (with `pretrained`, only those slim released a checkpoint of)."""
+  return sorted(n for n in _REGISTRY if fnmatch.fnmatch(n, pattern)
+                and (not pretrained or _REGISTRY[n].checkpoint_url))
 
 
 def get_spec(name: str) -> NetworkSpec:
@@ -248,7 +250,7 @@ class NetworkFn:
 def get_network_fn(name: str, num_classes: Optional[int] = None,
                    weight_decay: float = 0.0, is_training: bool = False,
                    image_size: Optional[int] = None, input_channels: Optional[int] = None,
-                   **kwargs) -> NetworkFn:
+                   pretrained: bool = False, **kwargs) -> NetworkFn:
   """Builds a registered network, as slim's `nets_factory.get_network_fn`.
 
   Args:
@@ -264,6 +266,8 @@ def get_network_fn(name: str, num_classes: Optional[int] = None,
     input_channels: channels of the input images; defaults to the registered
       ones (3, LeNet 1). 1 builds the first layer for grayscale images
       (slim's --use_grayscale).
+    pretrained: restore slim's released checkpoint of the net (downloaded and
+      cached once; see `pretrained.load_pretrained`).
     **kwargs: further arguments of the slim builder (e.g. dropout_keep_prob,
       create_aux_logits, depth_multiplier, current_step); None values are
       ignored so the registered defaults win.
@@ -312,8 +316,11 @@ def get_network_fn(name: str, num_classes: Optional[int] = None,
     logits_key = 'Logits' if num_classes else 'Features'
     end_points[logits_key] = net
   model = keras.Model(inputs, end_points, name=name)
-  return NetworkFn(spec, model, num_classes, bool(is_training), image_size, hparams,
-                   logits_key)
+  fn = NetworkFn(spec, model, num_classes, bool(is_training), image_size, hparams, logits_key)
+  if pretrained:
+    from . import pretrained as pretrained_lib  # pylint: disable=g-import-not-at-top
+    pretrained_lib.load_pretrained(fn)
+  return fn
 
 
 @functools.lru_cache(maxsize=None)

@@ -9,6 +9,7 @@ flag that fixes it.
 import os
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -128,7 +129,10 @@ MISTAKES = [
     ('classify-no-image', CLASSIFY, ['--checkpoint_path={lenet}'], 2, ['image files']),
     ('classify-image-not-found', CLASSIFY, ['--checkpoint_path={lenet}', '{tmp}/cat.jpg'],
      2, ['cat.jpg', 'no such file']),
-    ('classify-no-checkpoint', CLASSIFY, ['{photo}'], 2, ['--checkpoint_path', '--saved_model_dir']),
+    ('classify-net-without-release', CLASSIFY, ['--model_name=lenet', '{photo}'],
+     2, ['slim released no checkpoint of lenet', '--checkpoint_path']),
+    ('classify-release-unreachable', CLASSIFY, ['--model_name=mobilenet_v1_025', '{photo}'],
+     1, ['Could not download', 'mobilenet_v1_0.25_224.tgz', 'by hand into']),
     ('classify-not-an-image', CLASSIFY, ['--model_name=lenet', '--checkpoint_path={lenet}',
                                          '--dataset_name=mnist', '{text}'],
      1, ['notes.jpg']),
@@ -196,6 +200,9 @@ def prepared(tmp_path_factory):
 
 def _run(script, args):
   env = {k: v for k, v in os.environ.items() if k != 'TF_CPP_MIN_LOG_LEVEL'}
+  # Releases come from a mirror that refuses connections: no test touches the internet.
+  env.update(SLIMVISION_MIRROR='http://127.0.0.1:9/',
+             SLIMVISION_HOME=os.path.join(tempfile.gettempdir(), 'slimvision_test_home'))
   return subprocess.run([sys.executable, os.path.join(ROOT, script), *args], cwd=ROOT,
                         capture_output=True, text=True, timeout=600, env=env)
 

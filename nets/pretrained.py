@@ -1,0 +1,172 @@
+"""slim's released checkpoints by network name: download, safe extraction, cache, restore.
+
+    from slimvision.nets import nets_factory, pretrained
+    fn = nets_factory.get_network_fn('inception_v3', is_training=False)
+    pretrained.load_pretrained(fn)          # or get_network_fn(..., pretrained=True)
+    prefix = pretrained.fetch('inception_v3')   # the checkpoint prefix in the cache
+
+Each registered net's `checkpoint_url` is slim's release archive. The archive is
+downloaded once (progress logged, a partial download resumed, its sha256
+checked when given) into `$SLIMVISION_HOME/archives/` (default
+`~/.cache/slimvision`), extracted with `tarfile`'s `data` filter into
+`$SLIMVISION_HOME/<archive name>/`, and marked complete only once extracted;
+later calls read the cache and do not touch the network.
+
+`$SLIMVISION_MIRROR=<base URL>` fetches every release as `<base>/<archive file
+name>` instead (a mirror, an air-gapped site, or a test server).
+
+The releases differ in layout: a TF1 single-file checkpoint
+(`inception_v3.ckpt`), a V2 prefix (`mobilenet_v1_1.0_224.ckpt.index` + data),
+beside frozen graphs, TFLite files and notes. `find_checkpoint` picks the
+checkpoint; where it holds `<name>/ExponentialMovingAverage` values (the
+releases evaluated with them), they are restored.
+"""
+
+import os
+import shutil
+import tarfile
+import urllib.parse
+from typing import List, Optional
+
+from absl import logging
+import tensorflow as tf
+
+from . import checkpoints
+from . import nets_factory
+from ..core import download
+
+HOME_ENV, MIRROR_ENV = 'SLIMVISION_HOME', 'SLIMVISION_MIRROR'
+PRETRAINED = 'pretrained'  # The value of --checkpoint_path that names the net's release.
+_COMPLETE = '.complete'
+_NOT_CHECKPOINTS = ('.pb', '.pbtxt', '.tflite', '.txt', '.meta', '.json', '.md', '.png',
+                    '.jpg')
+
+
+def home() -> str:
+  """The cache directory: `$SLIMVISION_HOME`, else `~/.cache/slimvision`."""
+  return os.environ.get(HOME_ENV) or os.path.join(os.path.expanduser('~'), '.cache',
+                                                   'slimvision')
+
+
+def release_url(name: str) -> str:
+  """The URL of net `name`'s release (through `$SLIMVISION_MIRROR` when set).
+
+  Raises:
+    ValueError: for an unknown net, or one slim released no checkpoint of,
+      naming the nets that have one.
+  """
+  url = nets_factory.get_spec(name).checkpoint_url
+  if not url:
+    released = [n for n in nets_factory.list_networks()
+                if nets_factory.get_spec(n).checkpoint_url]
+    raise ValueError(f'slim released no checkpoint of {name}: train one '
+                     '(train_image_classifier.py) and pass its --checkpoint_path. Nets with a '
+                     f"release: {', '.join(released)}.")
+  mirror = os.environ.get(MIRROR_ENV)
+  if mirror:
+    return mirror.rstrip('/') + '/' + os.path.basename(urllib.parse.urlparse(url).path)
+  return url
+
+
+def fetch(name: str, sha256: Optional[str] = None) -> str:
+  """Net `name`'s released checkpoint in the cache (downloaded and extracted if
+  needed); returns its prefix.
+
+  Raises:
+    ValueError: no release, an archive that is not a readable tar, or one
+      holding no checkpoint (the archive is removed).
+    download.DownloadError: a failed, short or corrupt download.
+  """
+  url = release_url(name)
+  archive_name = os.path.basename(urllib.parse.urlparse(url).path)
+  target = os.path.join(home(), _stem(archive_name))
+  if not os.path.exists(os.path.join(target, _COMPLETE)):
+    archive = download.fetch_url(url, os.path.join(home(), 'archives'), sha256=sha256)
+    _extract(archive, target)
+  return find_checkpoint(target)
+
+
+def _stem(archive_name: str) -> str:
+  for suffix in ('.tar.gz', '.tgz', '.tar'):
+    if archive_name.endswith(suffix):
+      return archive_name[:-len(suffix)]
+  return archive_name
+
+
+def _extract(archive: str, target: str) -> None:
+  """Extracts into a fresh `target`, marked complete at the end."""
+  shutil.rmtree(target, ignore_errors=True)
+  partial = target + '.partial'
+  shutil.rmtree(partial, ignore_errors=True)
+  try:
+    with tarfile.open(archive, 'r:*') as tar:
+      tar.extractall(partial, filter='data')
+  except (tarfile.TarError, EOFError, OSError) as e:
+    shutil.rmtree(partial, ignore_errors=True)
+    os.remove(archive)
+    raise ValueError(f'{archive} is not a complete, readable release archive ({e}); it was '
+                     'removed. Run again to download it anew.') from None
+  os.replace(partial, target)
+  with open(os.path.join(target, _COMPLETE), 'w') as f:
+    f.write(os.path.basename(archive) + '\n')
+
+
+def find_checkpoint(directory: str) -> str:
+  """The checkpoint prefix in an extracted release (V2 `*.index` prefix or a TF1
+  single-file checkpoint), preferring moving-average checkpoints (`ema/`).
+
+  Raises:
+    ValueError: when the directory holds none, listing what it holds.
+  """
+  candidates: List[str] = []
+  for root, _, files in sorted(os.walk(directory)):
+    for f in sorted(files):
+      path = os.path.join(root, f)
+      if f.endswith('.index'):
+        candidates.append(path[:-len('.index')])
+      elif not f.startswith('.') and '.data-' not in f and not f.endswith(_NOT_CHECKPOINTS):
+        try:
+          tf.train.load_checkpoint(path)
+          candidates.append(path)
+        except (tf.errors.OpError, ValueError):
+          pass
+  if not candidates:
+    held = sorted(os.path.relpath(os.path.join(r, f), directory)
+                  for r, _, fs in os.walk(directory) for f in fs)
+    raise ValueError(f'No checkpoint in {directory} (it holds: {", ".join(held[:10])}). '
+                     'Delete the directory to download the release again.')
+  candidates.sort(key=lambda p: ('ema' not in os.path.relpath(p, directory).split(os.sep), p))
+  return candidates[0]
+
+
+def has_moving_averages(net, prefix: str) -> bool:
+  """Whether the checkpoint holds `<name>/ExponentialMovingAverage` for the net's weights."""
+  names = set(checkpoints.checkpoint_variables(prefix))
+  weights = [n for n in checkpoints.slim_variable_names(net) if n.endswith('weights')]
+  return bool(weights) and all(f'{n}/ExponentialMovingAverage' in names for n in weights)
+
+
+def holds_moving_averages(prefix: str) -> bool:
+  """Whether a checkpoint holds moving averages of its weights (by name alone)."""
+  return any(n.endswith('/ExponentialMovingAverage')
+             for n in checkpoints.checkpoint_variables(prefix))
+
+
+def load_pretrained(net, sha256: Optional[str] = None) -> checkpoints.RestoreReport:
+  """Restores net's release (see `fetch`) for inference: the moving averages of the
+  weights where the release holds them (logged), auxiliary heads skipped.
+
+  Raises:
+    ValueError: as `fetch` and `checkpoints.restore_for_inference`.
+  """
+  prefix = fetch(net.spec.name, sha256=sha256)
+  averages = has_moving_averages(net, prefix)
+  if averages:
+    logging.info('%s holds the moving averages of the weights; restoring them, as the '
+                 'release was evaluated.', prefix)
+  return checkpoints.restore_for_inference(net, prefix, use_moving_averages=averages)
+
+
+__all__ = ['HOME_ENV', 'MIRROR_ENV', 'PRETRAINED', 'fetch', 'find_checkpoint',
+           'has_moving_averages', 'holds_moving_averages', 'home', 'load_pretrained',
+           'release_url']
