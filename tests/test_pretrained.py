@@ -170,3 +170,17 @@ def test_commands_take_the_release_by_name(server, tmp_path):
   np.testing.assert_array_equal(reader.get_tensor(keys[0]),
                                 averages['MobilenetV1/Conv2d_0/weights/ExponentialMovingAverage'])
   assert len(_RangeHandler.requests) == 1  # Downloaded once for both commands.
+
+
+def test_the_listing_shows_every_net_with_its_facts(capsys):
+  from slimvision.nets import __main__ as listing  # pylint: disable=g-import-not-at-top
+  assert listing.main([]) == 0
+  lines = capsys.readouterr().out.splitlines()
+  assert len(lines) == 1 + len(nets_factory.list_networks())
+  v3 = next(l for l in lines if l.startswith('inception_v3 '))
+  assert v3.split() == ['inception_v3', '299', '3', 'inception', '1001', '78.0', '93.9', 'yes']
+  assert next(l for l in lines if l.startswith('lenet ')).split()[-1] == 'no'
+  assert listing.main(['--parameters', 'lenet']) == 0
+  assert capsys.readouterr().out.splitlines()[1].split()[-1] == f'{nets_factory.get_network_fn("lenet").model.count_params():,}'
+  with pytest.raises(SystemExit):
+    listing.main(['resnet50'])
