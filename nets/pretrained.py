@@ -139,13 +139,6 @@ def find_checkpoint(directory: str) -> str:
   return candidates[0]
 
 
-def has_moving_averages(net, prefix: str) -> bool:
-  """Whether the checkpoint holds `<name>/ExponentialMovingAverage` for the net's weights."""
-  names = set(checkpoints.checkpoint_variables(prefix))
-  weights = [n for n in checkpoints.slim_variable_names(net) if n.endswith('weights')]
-  return bool(weights) and all(f'{n}/ExponentialMovingAverage' in names for n in weights)
-
-
 def holds_moving_averages(prefix: str) -> bool:
   """Whether a checkpoint holds moving averages of its weights (by name alone)."""
   return any(n.endswith('/ExponentialMovingAverage')
@@ -160,7 +153,7 @@ def load_pretrained(net, sha256: Optional[str] = None) -> checkpoints.RestoreRep
     ValueError: as `fetch` and `checkpoints.restore_for_inference`.
   """
   prefix = fetch(net.spec.name, sha256=sha256)
-  averages = has_moving_averages(net, prefix)
+  averages = holds_moving_averages(prefix)
   if averages:
     logging.info('%s holds the moving averages of the weights; restoring them, as the '
                  'release was evaluated.', prefix)
@@ -168,5 +161,5 @@ def load_pretrained(net, sha256: Optional[str] = None) -> checkpoints.RestoreRep
 
 
 __all__ = ['HOME_ENV', 'MIRROR_ENV', 'PRETRAINED', 'fetch', 'find_checkpoint',
-           'has_moving_averages', 'holds_moving_averages', 'home', 'load_pretrained',
+           'holds_moving_averages', 'home', 'load_pretrained',
            'release_url']
