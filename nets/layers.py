@@ -21,9 +21,11 @@ from typing import Callable, Optional, Sequence, Tuple, Union
 import keras
 from keras import ops
 
-# Keras 3 forbids '/' in layer names; slim scope components never contain '.'.
+# Keras 3 forbids '/' in layer names and PyTorch '.' in parameter names (the
+# Keras torch backend registers each weight under its layer's name); TensorFlow's
+# op names allow '>', and slim scope components never contain it.
 _SCOPE_SEP = '/'
-_NAME_SEP = '.'
+_NAME_SEP = '>'
 
 IntPair = Union[int, Sequence[int]]
 

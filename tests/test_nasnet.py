@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from slimvision.nets import checkpoints, nasnet, nasnet_utils, nets_factory, pnasnet
+from slimvision.nets import checkpoints, layers, nasnet, nasnet_utils, nets_factory, pnasnet
 
 
 def _tiny_cifar_config(**changes):
@@ -57,7 +57,7 @@ def test_drop_path_keep_prob_scales_with_cell_depth_and_is_off_when_not_training
   total_num_cells = config.num_cells + 2
   keep = {}
   for layer in _drop_path_layers(model):
-    keep.setdefault(layer.name.split('.')[0], set()).add(layer.keep_prob)
+    keep.setdefault(layers.scope_name(layer.name).split('/')[0], set()).add(layer.keep_prob)
   # Cells are numbered cell_0 (0), reduction_cell_0 (1), cell_1 (2), ... on CIFAR.
   for scope, cell_num in (('cell_0', 0), ('reduction_cell_0', 1), ('cell_1', 2),
                           ('cell_2', 4)):
