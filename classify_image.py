@@ -45,6 +45,10 @@ flags.DEFINE_string('saved_model_dir', None,
                     '--model_name and --checkpoint_path.')
 
 
+from slimvision.core import cli  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+cli.define_checkpoint_sha256(__name__)
+
 def main(argv):
   from slimvision.core import cli  # pylint: disable=g-import-not-at-top
   paths = argv[1:]
@@ -60,7 +64,7 @@ def main(argv):
   else:
     cli.check_network(FLAGS.model_name, FLAGS.image_size, 'image_size')
     checkpoint_path, averages = cli.pretrained_checkpoint(
-        FLAGS.checkpoint_path or 'pretrained', FLAGS.model_name)
+        FLAGS.checkpoint_path or 'pretrained', FLAGS.model_name, FLAGS.checkpoint_sha256)
     cli.check_checkpoint(checkpoint_path)
   cli.check_directory('dataset_dir', FLAGS.dataset_dir, required=False,
                       what='a dataset directory holding labels.txt')

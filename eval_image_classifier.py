@@ -65,6 +65,10 @@ flags.DEFINE_integer('num_clones', 1,
                      'Replicas to evaluate on: GPUs, or logical CPU devices on a machine '
                      'without GPUs.')
 
+from slimvision.core import cli  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+cli.define_checkpoint_sha256(__name__)
+
 def main(argv):
   from slimvision.core import cli  # pylint: disable=g-import-not-at-top
   cli.check_no_arguments(argv)
@@ -78,7 +82,8 @@ def main(argv):
   strategy_lib.reserve_devices(FLAGS.num_clones, multi_worker=False)
   cli.check_network(FLAGS.model_name, FLAGS.eval_image_size, 'eval_image_size')
   cli.check_dataset(FLAGS.dataset_name, FLAGS.dataset_split_name, FLAGS.dataset_dir)
-  checkpoint_path, averages = cli.pretrained_checkpoint(FLAGS.checkpoint_path, FLAGS.model_name)
+  checkpoint_path, averages = cli.pretrained_checkpoint(FLAGS.checkpoint_path, FLAGS.model_name,
+                                                         FLAGS.checkpoint_sha256)
   moving_average_decay = FLAGS.moving_average_decay
   if averages and moving_average_decay is None:
     moving_average_decay = 0.9999  # Only whether to use them matters when evaluating.

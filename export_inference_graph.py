@@ -59,6 +59,10 @@ flags.DEFINE_string('tflite_file', None, 'Where to write a TFLite model.')
 flags.DEFINE_boolean('quantize', False,
                      'Dynamic-range quantize the TFLite model (int8 weights).')
 
+from slimvision.core import cli  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+cli.define_checkpoint_sha256(__name__)
+
 def main(argv):
   from slimvision.core import cli  # pylint: disable=g-import-not-at-top
   cli.check_no_arguments(argv)
@@ -66,7 +70,8 @@ def main(argv):
   output_file = FLAGS.output_file or None
   if output_file and FLAGS.write_text_graphdef and not output_file.endswith('.pbtxt'):
     output_file += 'txt' if output_file.endswith('.pb') else '.pbtxt'
-  checkpoint_path, averages = cli.pretrained_checkpoint(FLAGS.checkpoint_path, FLAGS.model_name)
+  checkpoint_path, averages = cli.pretrained_checkpoint(FLAGS.checkpoint_path, FLAGS.model_name,
+                                                         FLAGS.checkpoint_sha256)
   with cli.usage_errors():
     config = export.ExportConfig(
         model_name=FLAGS.model_name, checkpoint_path=checkpoint_path,

@@ -128,6 +128,10 @@ def config_from_flags():
                         if f.name in FLAGS})
 
 
+from slimvision.core import cli  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+cli.define_checkpoint_sha256(__name__)
+
 def main(argv):
   from slimvision.core import cli  # pylint: disable=g-import-not-at-top
   cli.check_no_arguments(argv)
@@ -140,7 +144,8 @@ def main(argv):
   cli.check_network(config.model_name, config.train_image_size, 'train_image_size',
                     is_training=True)
   cli.check_dataset(config.dataset_name, config.dataset_split_name, config.dataset_dir)
-  checkpoint_path, _ = cli.pretrained_checkpoint(config.checkpoint_path, config.model_name)
+  checkpoint_path, _ = cli.pretrained_checkpoint(config.checkpoint_path, config.model_name,
+                                                 FLAGS.checkpoint_sha256)
   config = config.replace(checkpoint_path=checkpoint_path)
   cli.check_checkpoint(config.checkpoint_path, required=False)
   from slimvision.core import train  # pylint: disable=g-import-not-at-top

@@ -139,18 +139,37 @@ def check_dataset(dataset_name: str, split_name: str, dataset_dir: Optional[str]
     dataset_factory.get_dataset(dataset_name, split_name, dataset_dir).list_files()
 
 
-def pretrained_checkpoint(path: Optional[str], model_name: str) -> Tuple[Optional[str], bool]:
-  """`--checkpoint_path=pretrained`: the release of `model_name` (downloaded and cached
-  once) and whether it holds moving averages; any other path unchanged (and False).
+def define_checkpoint_sha256(module_name: str) -> None:
+  """Defines --checkpoint_sha256 (checked against the release archive) for a script."""
+  flags.DEFINE_string(
+      'checkpoint_sha256', None,
+      'With --checkpoint_path=pretrained: the expected sha256 (64 hex digits) of the '
+      "release archive; a download that differs is removed and refused. Default: the "
+      "registry's, where it records one.", module_name=module_name)
 
-  A net without a release is a usage error; a failed download is a failure.
+
+def pretrained_checkpoint(path: Optional[str], model_name: str,
+                          sha256: Optional[str] = None) -> Tuple[Optional[str], bool]:
+  """`--checkpoint_path=pretrained`: the release of `model_name` (downloaded and cached
+  once, checked against `sha256` when given) and whether it holds moving averages;
+  any other path unchanged (and False).
+
+  A net without a release or a malformed sha256 is a usage error; a failed or
+  corrupt download is a failure.
   """
   from slimvision.nets import pretrained  # pylint: disable=g-import-not-at-top
+  if sha256 is not None:
+    check(len(sha256) == 64 and all(c in '0123456789abcdefABCDEF' for c in sha256),
+          f'--checkpoint_sha256 must be 64 hexadecimal digits (sha256sum prints them). '
+          f'Received: {sha256!r}')
+    check(path == pretrained.PRETRAINED,
+          '--checkpoint_sha256 checks a downloaded release: use it with '
+          '--checkpoint_path=pretrained.')
   if path != pretrained.PRETRAINED:
     return path, False
   with usage_errors():
     pretrained.release_url(model_name)
-  prefix = pretrained.fetch(model_name)
+  prefix = pretrained.fetch(model_name, sha256=sha256)
   averages = pretrained.holds_moving_averages(prefix)
   logging.info('--checkpoint_path=pretrained: %s%s.', prefix,
                ', with the moving averages of the weights' if averages else '')

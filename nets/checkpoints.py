@@ -21,9 +21,14 @@ from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Uni
 from absl import logging
 import keras
 import numpy as np
-import tensorflow as tf
-
 from . import layers
+
+def _tf():
+  """TensorFlow, imported when a checkpoint is read or written: building and running
+  the nets needs only Keras, on any backend."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  return tf
+
 
 MODEL_KEY = 'model'
 EMA_SUFFIX = 'ExponentialMovingAverage'
@@ -122,6 +127,7 @@ def resolve_checkpoint_path(path: str) -> str:
   Raises:
     ValueError: if nothing readable is there.
   """
+  tf = _tf()
   path = os.fspath(path)
   if tf.io.gfile.isdir(path):
     latest = tf.train.latest_checkpoint(path)
@@ -163,6 +169,7 @@ def _unescape(name: str) -> str:
 
 def checkpoint_variables(path: str) -> Dict[str, Tuple[str, Tuple[int, ...]]]:
   """{slim name: (checkpoint key, shape)} for a slim or a training checkpoint."""
+  tf = _tf()
   reader = tf.train.load_checkpoint(resolve_checkpoint_path(path))
   shapes = reader.get_variable_to_shape_map()
   out = {}
@@ -233,12 +240,26 @@ def check_scopes(scopes: Sequence[str], names: Iterable[str], argument: str,
 
 @dataclasses.dataclass
 class RestoreReport:
-  """What `restore_checkpoint` did."""
+  """What `restore_checkpoint` did.
+
+  Attributes:
+    checkpoint: the prefix read.
+    restored: slim names of the model variables assigned.
+    excluded: model variables left as they were by an exclude scope.
+    skipped_missing: model variables the checkpoint lacks, left as they were
+      (`ignore_missing_vars`).
+    from_moving_averages: how many came from `<name>/ExponentialMovingAverage`.
+    initialised_scopes: heads of the model that `restore_for_fine_tuning` left
+      at their initial values because they did not fit.
+    reason: why they did not fit, in a few words.
+  """
   checkpoint: str
   restored: List[str]
   excluded: List[str]
   skipped_missing: List[str]
   from_moving_averages: int = 0
+  initialised_scopes: List[str] = dataclasses.field(default_factory=list)
+  reason: str = ''
 
 
 def _suggest_scopes(names: Iterable[str]) -> List[str]:
@@ -323,6 +344,7 @@ def restore_checkpoint(net, path: str, exclude_scopes=(), ignore_missing_vars: b
       1000 vs 1001 labels, grey vs colour input, another network), then every
       mis-shaped, missing and unknown name, with the fix in the command's flags.
   """
+  tf = _tf()
   prefix = resolve_checkpoint_path(path)
   scopes = _as_scopes(exclude_scopes)
   if scopes:
@@ -381,6 +403,7 @@ def restore_for_inference(network_fn, path: str, use_moving_averages: bool = Fal
 
 def restore_for_fine_tuning(network_fn, path: str, exclude_scopes=None,
                             ignore_missing_vars: bool = False,
+                            use_moving_averages: bool = False,
                             command: Optional[str] = None) -> RestoreReport:
   """Restores a checkpoint to fine-tune from (slim's --checkpoint_path).
 
@@ -393,24 +416,42 @@ def restore_for_fine_tuning(network_fn, path: str, exclude_scopes=None,
       head the checkpoint lacks); they keep their initial values and the
       scopes are logged. Anything else that does not fit raises.
     ignore_missing_vars: as `restore_checkpoint`.
+    use_moving_averages: as `restore_checkpoint`.
+    command: as `restore_checkpoint`.
 
   Returns:
-    A RestoreReport (`excluded` lists what was left at its initialiser).
+    A RestoreReport (`excluded` lists what was left at its initialiser; with
+    the automatic choice, `initialised_scopes` and `reason` name the heads).
   """
   prefix = resolve_checkpoint_path(path)
+  heads, reason = [], ''
   if exclude_scopes is None:
     exclude_scopes = []
-    plan = _plan(network_fn, prefix, (), use_moving_averages=False)
+    plan = _plan(network_fn, prefix, (), use_moving_averages)
     problems = [n for n in plan.problems
                 if not (ignore_missing_vars and n in plan.missing)]
     heads = network_fn.spec.head_scopes(problems)
     if problems and all(_excluded(n, heads) for n in problems):
-      exclude_scopes = heads
+      exclude_scopes, reason = heads, _head_mismatch(plan, heads)
+  report = restore_checkpoint(network_fn, prefix, exclude_scopes=exclude_scopes,
+                              ignore_missing_vars=ignore_missing_vars,
+                              use_moving_averages=use_moving_averages, command=command)
+  if reason:
+    report.initialised_scopes = [h for h in heads
+                                 if any(_excluded(n, [h]) for n in report.excluded)]
+    report.reason = reason
+    if report.initialised_scopes:
       logging.info('Not restoring %s: %s; left at their initial values (pass '
                    '--checkpoint_exclude_scopes to choose the scopes yourself).',
-                   ', '.join(heads), _head_mismatch(plan, heads))
-  return restore_checkpoint(network_fn, prefix, exclude_scopes=exclude_scopes,
-                            ignore_missing_vars=ignore_missing_vars, command=command)
+                   ', '.join(report.initialised_scopes), reason)
+  return report
+
+
+def load_pretrained(network_fn, sha256: Optional[str] = None) -> RestoreReport:
+  """Restores slim's release of the net (downloaded once and cached); see
+  `pretrained.load_pretrained`."""
+  from . import pretrained  # pylint: disable=g-import-not-at-top
+  return pretrained.load_pretrained(network_fn, sha256=sha256)
 
 
 def _head_mismatch(plan: _Plan, heads: Sequence[str]) -> str:
@@ -651,6 +692,7 @@ def save_slim_checkpoint(net, path: str, global_step: Optional[int] = None,
   Returns:
     The prefix written.
   """
+  tf = _tf()
   variables = dict(slim_variables(net) if variables is None else variables)
   names = sorted(variables)
   tensors = [tf.convert_to_tensor(np.asarray(variables[n])) for n in names]

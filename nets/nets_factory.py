@@ -55,6 +55,8 @@ class NetworkSpec:
       Fine-tuning to another number of classes leaves the classifier and
       auxiliary scopes at their initialisers; inference skips the auxiliary ones.
     checkpoint_url: slim's released checkpoint archive, if any.
+    checkpoint_sha256: that archive's sha256 (hex), where recorded; downloads
+      are checked against it.
     top1, top5: slim's published ImageNet accuracy of that checkpoint (%).
     builder_kwargs: arguments always passed to the builder (variants).
   """
@@ -71,6 +73,7 @@ class NetworkSpec:
   classifier_scopes: Tuple[str, ...] = ('*/Logits',)
   aux_scopes: Tuple[str, ...] = ('*/AuxLogits',)
   checkpoint_url: Optional[str] = None
+  checkpoint_sha256: Optional[str] = None
   top1: Optional[float] = None
   top5: Optional[float] = None
   builder_kwargs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
@@ -158,7 +161,7 @@ def register_network(name: str, *, default_image_size: int, hparams: Any,
       least `weight_decay`).
     **metadata: further `NetworkSpec` fields (num_classes, input_channels,
       preprocessing, predictions, aux_logits, aux_loss_weight,
-      classifier_scopes, aux_scopes, checkpoint_url, top1, top5,
+      classifier_scopes, aux_scopes, checkpoint_url, checkpoint_sha256, top1, top5,
       builder_kwargs).
 
   Raises:

@@ -29,7 +29,6 @@ import urllib.parse
 from typing import List, Optional
 
 from absl import logging
-import tensorflow as tf
 
 from . import checkpoints
 from . import nets_factory
@@ -72,21 +71,28 @@ def fetch(name: str, sha256: Optional[str] = None) -> str:
   """Net `name`'s released checkpoint in the cache (downloaded and extracted if
   needed); returns its prefix.
 
+  Args:
+    name: a registered net with a release.
+    sha256: the archive's expected sha256 (hex); default the registry's
+      `checkpoint_sha256`, where it records one.
+
   Raises:
     ValueError: no release, an archive that is not a readable tar, or one
       holding no checkpoint (the archive is removed).
     download.DownloadError: a failed, short or corrupt download.
   """
   url = release_url(name)
+  sha256 = sha256 or nets_factory.get_spec(name).checkpoint_sha256
   archive_name = os.path.basename(urllib.parse.urlparse(url).path)
-  target = os.path.join(home(), _stem(archive_name))
+  target = os.path.join(home(), archive_stem(archive_name))
   if not os.path.exists(os.path.join(target, _COMPLETE)):
     archive = download.fetch_url(url, os.path.join(home(), 'archives'), sha256=sha256)
     _extract(archive, target)
   return find_checkpoint(target)
 
 
-def _stem(archive_name: str) -> str:
+def archive_stem(archive_name: str) -> str:
+  """The name of an archive without `.tar.gz` / `.tgz` / `.tar`: its cache directory."""
   for suffix in ('.tar.gz', '.tgz', '.tar'):
     if archive_name.endswith(suffix):
       return archive_name[:-len(suffix)]
@@ -118,6 +124,7 @@ def find_checkpoint(directory: str) -> str:
   Raises:
     ValueError: when the directory holds none, listing what it holds.
   """
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
   candidates: List[str] = []
   for root, _, files in sorted(os.walk(directory)):
     for f in sorted(files):
@@ -145,21 +152,48 @@ def holds_moving_averages(prefix: str) -> bool:
              for n in checkpoints.checkpoint_variables(prefix))
 
 
-def load_pretrained(net, sha256: Optional[str] = None) -> checkpoints.RestoreReport:
-  """Restores net's release (see `fetch`) for inference: the moving averages of the
-  weights where the release holds them (logged), auxiliary heads skipped.
+def restore_weights(net, prefix: str) -> checkpoints.RestoreReport:
+  """Restores a release (or any checkpoint) into `net` as pretrained weights.
+
+  The moving averages of the weights are used where the checkpoint holds them
+  (the releases evaluated with them; logged). Every weight that fits is
+  restored; a classifier or auxiliary head that does not (another number of
+  classes, a head one side lacks) is left at its initial value and named in
+  the report's `initialised_scopes` (timm's behaviour for a new head).
 
   Raises:
-    ValueError: as `fetch` and `checkpoints.restore_for_inference`.
+    ValueError: anything else does not fit, naming every mismatch.
   """
-  prefix = fetch(net.spec.name, sha256=sha256)
   averages = holds_moving_averages(prefix)
   if averages:
     logging.info('%s holds the moving averages of the weights; restoring them, as the '
                  'release was evaluated.', prefix)
-  return checkpoints.restore_for_inference(net, prefix, use_moving_averages=averages)
+  return checkpoints.restore_for_fine_tuning(net, prefix, use_moving_averages=averages)
+
+
+def load_pretrained(net, sha256: Optional[str] = None,
+                    checkpoint_path: Optional[str] = None) -> checkpoints.RestoreReport:
+  """Restores net's release (see `fetch` and `restore_weights`); a head left at its
+  initial value (`num_classes` other than the release's) is named in a warning.
+
+  Args:
+    net: a `nets_factory.NetworkFn`.
+    sha256: the expected sha256 of the archive (default: the registry's, if any).
+    checkpoint_path: restore this checkpoint (a prefix, file or directory)
+      with the same rules instead of the release.
+
+  Raises:
+    ValueError: as `fetch` and `restore_weights`.
+    download.DownloadError: a failed, short or corrupt download.
+  """
+  prefix = checkpoint_path or fetch(net.spec.name, sha256=sha256)
+  report = restore_weights(net, checkpoints.resolve_checkpoint_path(prefix))
+  if report.initialised_scopes:
+    logging.warning('%s: %s left at their initial values (%s); train them before use.',
+                    net.spec.name, ', '.join(report.initialised_scopes), report.reason)
+  return report
 
 
 __all__ = ['HOME_ENV', 'MIRROR_ENV', 'PRETRAINED', 'fetch', 'find_checkpoint',
-           'holds_moving_averages', 'home', 'load_pretrained',
+           'archive_stem', 'holds_moving_averages', 'home', 'load_pretrained', 'restore_weights',
            'release_url']
