@@ -302,10 +302,41 @@ def avg_pool2d(x, kernel_size: IntPair, scope: str, *, stride: IntPair = 2,
 
   `reduced_from`: as `conv2d`'s.
   """
-  layer = keras.layers.AveragePooling2D(_pair(kernel_size), strides=_pair(stride),
-                                        padding=_padding(padding), name=layer_name(scope))
+  layer = AveragePooling2D(_pair(kernel_size), strides=_pair(stride),
+                           padding=_padding(padding), name=layer_name(scope))
   mark_reduced_kernel(layer, reduced_from)
   return layer(x)
+
+
+def _same_padding(size: int, kernel: int, stride: int) -> Tuple[int, int]:
+  """TensorFlow's SAME padding of one axis: (before, after), the odd pixel after."""
+  total = max((-(-size // stride) - 1) * stride + kernel - size, 0)
+  return total // 2, total - total // 2
+
+
+@keras.saving.register_keras_serializable(package='slimvision')
+class AveragePooling2D(keras.layers.AveragePooling2D):
+  """slim's average pooling on every backend: with SAME padding, a border window
+  averages only the real pixels it covers, the padding split as TensorFlow
+  splits it (the odd pixel after).
+
+  TensorFlow's own kernel does exactly this; elsewhere the windows are summed
+  over the explicitly padded input and divided by the number of real pixels
+  (the PyTorch backend otherwise pads both sides alike).
+  """
+
+  def call(self, inputs):
+    if self.padding != 'same' or keras.backend.backend() == 'tensorflow':
+      return super().call(inputs)
+    pads = [_same_padding(int(size), k, s)
+            for size, k, s in zip(inputs.shape[1:3], self.pool_size, self.strides)]
+    paddings = [(0, 0), *pads, (0, 0)]
+    mean_with_zeros = ops.average_pool(ops.pad(inputs, paddings), self.pool_size,
+                                       self.strides, 'valid')
+    ones = ops.ones((1, *[int(d) for d in inputs.shape[1:3]], 1), dtype=inputs.dtype)
+    real_fraction = ops.average_pool(ops.pad(ones, paddings), self.pool_size, self.strides,
+                                     'valid')
+    return mean_with_zeros / real_fraction
 
 
 WHOLE_MAP = 'whole_map'  # `reduced_from` of a kernel that covers its whole input.
