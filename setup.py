@@ -48,8 +48,13 @@ setup(
     package_data={'slimvision.datasets': ['data/*']},
     cmdclass={'build_py': BuildPy},
     install_requires=['tensorflow>=2.16', 'numpy', 'absl-py', 'filelock>=3.12'],
-    extras_require={'test': ['pytest', 'pytest-xdist', 'tf-slim', 'tf-keras', 'scikit-learn',
-                             'pillow']},
+    extras_require={
+        # The other Keras backends: `KERAS_BACKEND=jax` / `torch` before importing keras.
+        'jax': ['jax[cpu]'],
+        'torch': ['torch'],
+        'test': ['pytest', 'pytest-xdist', 'tf-slim', 'tf-keras', 'scikit-learn', 'pillow',
+                 'jax[cpu]'],
+    },
     entry_points={'console_scripts': [
         'slimvision-train=slimvision.train_image_classifier:run',
         'slimvision-eval=slimvision.eval_image_classifier:run',

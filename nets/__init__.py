@@ -25,6 +25,8 @@ from . import mobilenet_v3
 from . import nasnet_utils
 from . import nasnet
 from . import pnasnet
+from . import losses
+from . import classifier
 
 __all__ = [
     'layers',
@@ -48,4 +50,6 @@ __all__ = [
     'nasnet_utils',
     'nasnet',
     'pnasnet',
+    'losses',
+    'classifier',
 ]

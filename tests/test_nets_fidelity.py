@@ -10,6 +10,7 @@ import glob
 import json
 import os
 
+import keras
 import numpy as np
 import pytest
 
@@ -82,7 +83,7 @@ def test_synthetic_checkpoint_reproduces_slim_logits(name, tmp_path):
   images = synthetic.synth_images(spec['input_batch'], spec['default_image_size'],
                                   spec['input_channels'], seed=int(ref.get('images_seed', 0)))
   logits, end_points = fn(images)
-  logits = np.asarray(logits, np.float64)
+  logits = keras.ops.convert_to_numpy(logits).astype(np.float64)
   want = ref['logits'].astype(np.float64)
   tol = synthetic.tolerance(ref)
   scale = np.abs(want).max()
@@ -91,7 +92,7 @@ def test_synthetic_checkpoint_reproduces_slim_logits(name, tmp_path):
   np.testing.assert_array_equal(logits.argmax(-1), ref['top1'])
 
   for end_point, kind, _ in json.loads(str(ref['stored_end_points'])):
-    got = np.asarray(end_points[end_point], np.float64)
+    got = keras.ops.convert_to_numpy(end_points[end_point]).astype(np.float64)
     key = 'ep__' + end_point.replace('/', '__')  # how the reference stores scoped names
     if kind == 'full':
       full = ref[key].astype(np.float64)

@@ -115,3 +115,37 @@ def test_the_listing_shows_every_net_with_its_facts(capsys):
   assert capsys.readouterr().out.splitlines()[1].split()[-1] == f'{nets_factory.get_network_fn("lenet").model.count_params():,}'
   with pytest.raises(SystemExit):
     listing.main(['resnet50'])
+
+
+def test_a_truncated_archive_is_refused_by_name_and_nothing_is_cached(server, tmp_path):
+  _, _, archive = release(server, NET)
+  whole = archive.read_bytes()
+  archive.write_bytes(whole[:len(whole) // 2])  # The mirror itself serves half the file.
+  with pytest.raises(ValueError, match=r'mobilenet_v1_0.25_224.tgz is not a complete, '
+                                       r'readable release archive.*removed.*Run again'):
+    pretrained.fetch(NET)
+  cache = tmp_path / 'cache'
+  assert not os.listdir(cache / 'archives')
+  assert sorted(os.listdir(cache)) == ['archives']
+  archive.write_bytes(whole)
+  assert tf.train.load_checkpoint(pretrained.fetch(NET))
+
+
+def test_classify_by_name_equals_the_checkpoint_by_hand_and_needs_no_network_later(
+    server, tmp_path, monkeypatch):
+  release(server, NET, v1=True, averages=False, seed=2)
+  photo = tmp_path / 'photo.jpg'
+  pixels = np.random.default_rng(0).integers(0, 255, (60, 80, 3), dtype=np.uint8)
+  photo.write_bytes(tf.io.encode_jpeg(pixels).numpy())
+  by_name = _script('classify_image.py', f'--model_name={NET}', str(photo))
+  assert by_name.returncode == 0, by_name.stderr[-3000:]
+  # The mirror gone: the cache serves.
+  monkeypatch.setenv(pretrained.MIRROR_ENV, 'http://127.0.0.1:9/')
+  offline = _script('classify_image.py', f'--model_name={NET}', str(photo))
+  assert offline.returncode == 0, offline.stderr[-3000:]
+  by_hand = _script('classify_image.py', f'--model_name={NET}',
+                    f'--checkpoint_path={pretrained.fetch(NET)}', str(photo))
+  assert by_hand.returncode == 0, by_hand.stderr[-3000:]
+  assert by_name.stdout.count('\n  ') == 5
+  assert by_name.stdout == offline.stdout == by_hand.stdout
+  assert len(RangeHandler.requests) == 1

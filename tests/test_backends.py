@@ -1,0 +1,140 @@
+"""The nets on every Keras backend installed: slim's logits, and compile / fit / save.
+
+Keras fixes its backend when it is first imported, so each backend runs in its
+own process (KERAS_BACKEND). TensorFlow and JAX are installed by the test
+extra; the PyTorch tests run where torch is installed and are skipped elsewhere.
+"""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import synthetic
+from pretrained_testlib import release, server  # pylint: disable=unused-import
+from slimvision.nets import checkpoints, nets_factory, pretrained
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(TESTS, 'data', 'nets')
+BACKENDS = ('tensorflow', 'jax', 'torch')
+
+
+def _installed(backend):
+  return importlib.util.find_spec(backend) is not None
+
+
+def _backend_param(backend):
+  return pytest.param(backend, marks=pytest.mark.skipif(
+      not _installed(backend), reason=f'{backend} is not installed'))
+
+
+def one_net_per_family():
+  """The smallest registered net of each family (builder module) with reference data."""
+  smallest = {}
+  for name in nets_factory.list_networks():
+    with open(os.path.join(DATA, f'{name}.json')) as f:
+      size = json.load(f)['num_parameters']
+    family = nets_factory.get_spec(name).builder.__module__
+    smallest[family] = min(smallest.get(family, (size, name)), (size, name))
+  return sorted(name for _, name in smallest.values())
+
+
+def _env(backend):
+  return {**os.environ, 'KERAS_BACKEND': backend, 'TF_CPP_MIN_LOG_LEVEL': '2'}
+
+
+def test_the_subset_covers_every_family():
+  nets = one_net_per_family()
+  families = {nets_factory.get_spec(n).builder.__module__ for n in nets_factory.list_networks()}
+  assert {nets_factory.get_spec(n).builder.__module__ for n in nets} == families
+  assert len(nets) == len(families)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('backend', [_backend_param(b) for b in BACKENDS if b != 'tensorflow'])
+def test_slims_names_end_points_and_logits_on_another_backend(backend, tmp_path):
+  # The fidelity tests themselves (names, shapes, end_points, logits against slim's
+  # reference) run under the other backend, for one net of each family.
+  nets = one_net_per_family()
+  proc = subprocess.run(
+      [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', '-p', 'no:xdist',
+       f'--basetemp={tmp_path / "pytest"}', os.path.join(TESTS, 'test_nets_fidelity.py'),
+       '--durations=20', '-k', ' or '.join(f'[{n}]' for n in nets)],
+      cwd=os.path.dirname(TESTS), env=_env(backend), capture_output=True, text=True,
+      timeout=3000)
+  assert proc.returncode == 0, proc.stdout[-6000:]
+  assert f'{3 * len(nets)} passed' in proc.stdout, proc.stdout[-2000:]
+  print(proc.stdout[-3000:])  # The slowest nets, shown with -rP or on failure.
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('backend', [_backend_param(b) for b in BACKENDS])
+def test_create_model_fine_tunes_the_release_on_every_backend(backend, server, tmp_path):
+  # Inception V3's release as slim published it: a TF1 V1 `inception_v3.ckpt` in
+  # inception_v3_2016_08_28.tar.gz, served from 127.0.0.1.
+  name, classes = 'inception_v3', 5
+  values, _, _ = release(server, name, v1=True, averages=False,
+                         checkpoint_name='inception_v3.ckpt', seed=3)
+  out = tmp_path / 'out.npz'
+  proc = subprocess.run(
+      [sys.executable, os.path.join(TESTS, 'backend_driver.py'), json.dumps(
+          {'name': name, 'num_classes': classes, 'pretrained': True, 'aux_logits': True,
+           'steps': 2, 'out': str(out)})],
+      env=_env(backend), capture_output=True, text=True, timeout=1200)
+  assert proc.returncode == 0, proc.stderr[-6000:]
+  assert json.loads(proc.stdout.splitlines()[-1]) == {'backend': backend}
+  assert ('InceptionV3/AuxLogits, InceptionV3/Logits left at their initial values (1001 '
+          'classes in the checkpoint, 5 in the model)') in proc.stderr
+  result = np.load(out)
+  # The TensorFlow path (the commands' get_network_fn and restore), given the same
+  # new heads, gives the same logits at initialisation.
+  fn = nets_factory.get_network_fn(name, num_classes=classes, create_aux_logits=True)
+  pretrained.load_pretrained(fn)
+  weights = checkpoints.slim_variables(fn)
+  heads = [k[len('head/'):] for k in result.files if k.startswith('head/')]
+  assert heads and all(h.startswith(('InceptionV3/Logits/', 'InceptionV3/AuxLogits/'))
+                       for h in heads)
+  for head in heads:
+    weights[head].assign(result[f'head/{head}'])
+  np.testing.assert_array_equal(np.asarray(weights['InceptionV3/Conv2d_1a_3x3/weights']),
+                                values['InceptionV3/Conv2d_1a_3x3/weights'])
+  images = synthetic.synth_images(4, fn.image_size, 3, seed=0)
+  want = np.asarray(fn(images)[0], np.float64)
+  got = result['logits'].astype(np.float64)
+  assert np.abs(got - want).max() <= 1e-4 * np.abs(want).max()
+  # fit trained (finite losses, the logits moved); the saved model reloads.
+  assert np.all(np.isfinite(result['losses']))
+  assert np.abs(result['after'] - result['logits']).max() > 1e-4
+  np.testing.assert_allclose(result['reloaded'], result['after'], rtol=1e-5, atol=1e-5)
+
+
+_WITHOUT_TENSORFLOW = r'''
+import importlib.abc, sys
+class _Refuse(importlib.abc.MetaPathFinder):
+  def find_spec(self, name, path, target=None):
+    if name.split('.')[0] == 'tensorflow':
+      raise ImportError(f'No module named {name!r}')
+sys.meta_path.insert(0, _Refuse())
+sys.path[:0] = [sys.argv[1]]
+import _bootstrap
+_bootstrap.as_package()
+import numpy as np, keras, slimvision
+model = slimvision.create_model('mobilenet_v2_035', num_classes=3, image_size=64)
+model.compile('sgd', loss=slimvision.ClassificationLoss(0.1))
+model.fit(np.zeros((2, 64, 64, 3), 'float32'), np.array([0, 2]), verbose=0)
+print(keras.backend.backend(), tuple(model.predict(np.zeros((1, 64, 64, 3), 'float32'),
+                                                   verbose=0).shape), 'tensorflow' in sys.modules)
+'''
+
+
+@pytest.mark.skipif(not _installed('jax'), reason='jax is not installed')
+def test_the_models_build_and_train_without_tensorflow():
+  # A JAX-only environment: only reading or writing checkpoints needs TensorFlow.
+  proc = subprocess.run([sys.executable, '-c', _WITHOUT_TENSORFLOW, os.path.dirname(TESTS)],
+                        env=_env('jax'), capture_output=True, text=True, timeout=600)
+  assert proc.returncode == 0, proc.stderr[-4000:]
+  assert proc.stdout.split() == ['jax', '(1,', '3)', 'False']
