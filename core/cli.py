@@ -159,9 +159,8 @@ def pretrained_checkpoint(path: Optional[str], model_name: str,
   """
   from slimvision.nets import pretrained  # pylint: disable=g-import-not-at-top
   if sha256 is not None:
-    check(len(sha256) == 64 and all(c in '0123456789abcdefABCDEF' for c in sha256),
-          f'--checkpoint_sha256 must be 64 hexadecimal digits (sha256sum prints them). '
-          f'Received: {sha256!r}')
+    with usage_errors():
+      pretrained.valid_sha256(sha256, '--checkpoint_sha256')
     check(path == pretrained.PRETRAINED,
           '--checkpoint_sha256 checks a downloaded release: use it with '
           '--checkpoint_path=pretrained.')

@@ -166,6 +166,9 @@ def create_model(name: str, num_classes: Optional[int] = None, pretrained: bool 
       naming every mismatch.
     download.DownloadError: a failed or corrupt download.
   """
+  if checkpoint_sha256 and checkpoint_path:
+    raise ValueError('checkpoint_sha256 checks the archive of a downloaded release: pass it '
+                     'with pretrained=True, not with checkpoint_path.')
   model = ImageClassifier(name, num_classes=num_classes, aux_logits=aux_logits,
                           features=features, image_size=image_size,
                           input_channels=input_channels, weight_decay=weight_decay,

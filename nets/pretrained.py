@@ -9,8 +9,11 @@ Each registered net's `checkpoint_url` is slim's release archive. The archive is
 downloaded once (progress logged, a partial download resumed, its sha256
 checked when given) into `$SLIMVISION_HOME/archives/` (default
 `~/.cache/slimvision`), extracted with `tarfile`'s `data` filter into
-`$SLIMVISION_HOME/<archive name>/`, and marked complete only once extracted;
-later calls read the cache and do not touch the network.
+`$SLIMVISION_HOME/<archive name>/`, and marked complete only once extracted,
+with the size of every file it holds; later calls read the cache and do not
+touch the network. A cache whose files are missing or changed is extracted
+again (from the archive, kept beside it, or downloaded anew); a sha256 given
+for a cached release is checked against that archive.
 
 `$SLIMVISION_MIRROR=<base URL>` fetches every release as `<base>/<archive file
 name>` instead (a mirror, an air-gapped site, or a test server).
@@ -22,7 +25,9 @@ checkpoint; where it holds `<name>/ExponentialMovingAverage` values (the
 releases evaluated with them), they are restored.
 """
 
+import json
 import os
+import re
 import shutil
 import tarfile
 import urllib.parse
@@ -82,13 +87,51 @@ def fetch(name: str, sha256: Optional[str] = None) -> str:
     download.DownloadError: a failed, short or corrupt download.
   """
   url = release_url(name)
-  sha256 = sha256 or nets_factory.get_spec(name).checkpoint_sha256
+  sha256 = valid_sha256(sha256) or nets_factory.get_spec(name).checkpoint_sha256
   archive_name = os.path.basename(urllib.parse.urlparse(url).path)
+  archives = os.path.join(home(), 'archives')
   target = os.path.join(home(), archive_stem(archive_name))
-  if not os.path.exists(os.path.join(target, _COMPLETE)):
-    archive = download.fetch_url(url, os.path.join(home(), 'archives'), sha256=sha256)
-    _extract(archive, target)
+  problem = _cache_problem(target)
+  if problem is None and sha256 and not os.path.exists(os.path.join(archives, archive_name)):
+    problem = 'its archive, needed to check the sha256, is gone'
+  if problem is not None:
+    if os.path.exists(target):
+      logging.warning('The cached %s is not intact (%s): extracting the release again.',
+                      target, problem)
+    _extract(download.fetch_url(url, archives, sha256=sha256), target)
+  elif sha256:
+    try:  # The archive the cache was extracted from, against the expected checksum.
+      download.fetch_url(url, archives, sha256=sha256)
+    except download.DownloadError:
+      shutil.rmtree(target, ignore_errors=True)
+      raise
   return find_checkpoint(target)
+
+
+def valid_sha256(sha256: Optional[str], argument: str = 'sha256') -> Optional[str]:
+  """`sha256` if it is None or 64 hex digits; else a ValueError naming `argument`."""
+  if sha256 is not None and not re.fullmatch(r'[0-9a-fA-F]{64}', sha256):
+    raise ValueError(f'{argument} must be 64 hexadecimal digits (sha256sum prints them). '
+                     f'Received: {sha256!r}')
+  return sha256
+
+
+def _cache_problem(target: str) -> Optional[str]:
+  """Why the extracted release in `target` cannot be used as it is, or None."""
+  try:
+    with open(os.path.join(target, _COMPLETE)) as f:
+      files = json.load(f)['files']
+  except FileNotFoundError:
+    return 'not extracted' if not os.path.exists(target) else 'its extraction did not finish'
+  except (ValueError, KeyError, TypeError):
+    return None  # Marked complete before sizes were recorded.
+  for relative, size in files.items():
+    path = os.path.join(target, relative)
+    if not os.path.isfile(path):
+      return f'{relative} is missing'
+    if os.path.getsize(path) != size:
+      return f'{relative} has {os.path.getsize(path)} bytes, not {size}'
+  return None
 
 
 def archive_stem(archive_name: str) -> str:
@@ -112,9 +155,12 @@ def _extract(archive: str, target: str) -> None:
     os.remove(archive)
     raise ValueError(f'{archive} is not a complete, readable release archive ({e}); it was '
                      'removed. Run again to download it anew.') from None
+  files = {os.path.relpath(os.path.join(root, f), partial):
+           os.path.getsize(os.path.join(root, f))
+           for root, _, names in os.walk(partial) for f in names}
   os.replace(partial, target)
   with open(os.path.join(target, _COMPLETE), 'w') as f:
-    f.write(os.path.basename(archive) + '\n')
+    json.dump({'archive': os.path.basename(archive), 'files': files}, f, indent=1)
 
 
 def find_checkpoint(directory: str) -> str:
@@ -195,5 +241,5 @@ def load_pretrained(net, sha256: Optional[str] = None,
 
 
 __all__ = ['HOME_ENV', 'MIRROR_ENV', 'PRETRAINED', 'fetch', 'find_checkpoint',
-           'archive_stem', 'holds_moving_averages', 'home', 'load_pretrained', 'restore_weights',
+           'archive_stem', 'holds_moving_averages', 'valid_sha256', 'home', 'load_pretrained', 'restore_weights',
            'release_url']

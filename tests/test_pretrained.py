@@ -149,3 +149,27 @@ def test_classify_by_name_equals_the_checkpoint_by_hand_and_needs_no_network_lat
   assert by_name.stdout.count('\n  ') == 5
   assert by_name.stdout == offline.stdout == by_hand.stdout
   assert len(RangeHandler.requests) == 1
+
+
+def test_a_cached_release_is_checked_against_a_given_sha256_and_repaired_when_damaged(
+    server, tmp_path, caplog):
+  _, _, archive = release(server, NET)
+  good = hashlib.sha256(archive.read_bytes()).hexdigest()
+  prefix = pretrained.fetch(NET)
+  assert pretrained.fetch(NET, sha256=good.upper()) == prefix
+  # Another expected checksum for the cached release: refused, and the cache emptied.
+  with pytest.raises(download.DownloadError, match=r'has sha256 .*not the expected 1{64}'):
+    pretrained.fetch(NET, sha256='1' * 64)
+  assert sorted(os.listdir(tmp_path / 'cache')) == ['archives']
+  assert not os.listdir(tmp_path / 'cache' / 'archives')
+  with pytest.raises(ValueError, match=r"sha256 must be 64 hexadecimal digits.*'abc'"):
+    pretrained.fetch(NET, sha256='abc')
+  # A file of the extracted release deleted: extracted again from the kept archive.
+  prefix = pretrained.fetch(NET)
+  requests = len(RangeHandler.requests)
+  data = [p for p in os.listdir(os.path.dirname(prefix)) if '.data-' in p]
+  os.remove(os.path.join(os.path.dirname(prefix), data[0]))
+  with caplog.at_level('WARNING'):
+    assert pretrained.fetch(NET) == prefix
+  assert f'{data[0]} is missing' in caplog.text and 'extracting the release again' in caplog.text
+  assert tf.train.load_checkpoint(prefix) and len(RangeHandler.requests) == requests
