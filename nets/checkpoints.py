@@ -621,7 +621,7 @@ def _restore_error(prefix, model_name, model_vars, ckpt, mis_shaped, missing, un
     name, ckpt_channels, model_channels = channels
     flag = f"--use_grayscale {'off' if ckpt_channels == 3 else 'on'}"
     if command is None:
-      flag = f'use_grayscale / {flag}'
+      flag = f'input_channels={ckpt_channels}; in a TrainConfig, use_grayscale / {flag}'
     exclude = ''
     if command not in _INFERENCE_COMMANDS:
       exclude = (f", or exclude {name.rsplit('/', 1)[0]} to train the first layer from "

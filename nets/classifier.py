@@ -135,7 +135,8 @@ def create_model(name: str, num_classes: Optional[int] = None, pretrained: bool 
                  *, aux_logits: bool = False, features: bool = False,
                  image_size: Optional[int] = None, input_channels: Optional[int] = None,
                  weight_decay: float = 0.0, checkpoint_path: Optional[str] = None,
-                 checkpoint_sha256: Optional[str] = None, **builder_kwargs) -> ImageClassifier:
+                 checkpoint_sha256: Optional[str] = None, exclude_scopes=None,
+                 **builder_kwargs) -> ImageClassifier:
   """A registered net as a Keras model (`ImageClassifier`), optionally with
   slim's released weights: timm's `create_model` for slim's zoo.
 
@@ -155,6 +156,9 @@ def create_model(name: str, num_classes: Optional[int] = None, pretrained: bool 
     checkpoint_path: restore this checkpoint instead (slim's or ours; a
       prefix, file or directory), with the same rules.
     checkpoint_sha256: the expected sha256 of the release archive.
+    exclude_scopes: scopes not to restore (slim's --checkpoint_exclude_scopes;
+      comma-separated or a sequence), left at their initialisers; default:
+      the heads that do not fit.
     **builder_kwargs: further arguments of the slim builder.
 
   Returns:
@@ -177,7 +181,8 @@ def create_model(name: str, num_classes: Optional[int] = None, pretrained: bool 
   if pretrained or checkpoint_path:
     from . import pretrained as pretrained_lib  # pylint: disable=g-import-not-at-top
     pretrained_lib.load_pretrained(model.network, sha256=checkpoint_sha256,
-                                   checkpoint_path=checkpoint_path)
+                                   checkpoint_path=checkpoint_path,
+                                   exclude_scopes=exclude_scopes)
   return model
 
 

@@ -198,7 +198,7 @@ def holds_moving_averages(prefix: str) -> bool:
              for n in checkpoints.checkpoint_variables(prefix))
 
 
-def restore_weights(net, prefix: str) -> checkpoints.RestoreReport:
+def restore_weights(net, prefix: str, exclude_scopes=None) -> checkpoints.RestoreReport:
   """Restores a release (or any checkpoint) into `net` as pretrained weights.
 
   The moving averages of the weights are used where the checkpoint holds them
@@ -206,6 +206,8 @@ def restore_weights(net, prefix: str) -> checkpoints.RestoreReport:
   restored; a classifier or auxiliary head that does not (another number of
   classes, a head one side lacks) is left at its initial value and named in
   the report's `initialised_scopes` (timm's behaviour for a new head).
+  `exclude_scopes` (as `checkpoints.restore_checkpoint`'s) chooses what is not
+  restored instead.
 
   Raises:
     ValueError: anything else does not fit, naming every mismatch.
@@ -214,11 +216,12 @@ def restore_weights(net, prefix: str) -> checkpoints.RestoreReport:
   if averages:
     logging.info('%s holds the moving averages of the weights; restoring them, as the '
                  'release was evaluated.', prefix)
-  return checkpoints.restore_for_fine_tuning(net, prefix, use_moving_averages=averages)
+  return checkpoints.restore_for_fine_tuning(net, prefix, exclude_scopes=exclude_scopes,
+                                             use_moving_averages=averages)
 
 
-def load_pretrained(net, sha256: Optional[str] = None,
-                    checkpoint_path: Optional[str] = None) -> checkpoints.RestoreReport:
+def load_pretrained(net, sha256: Optional[str] = None, checkpoint_path: Optional[str] = None,
+                    exclude_scopes=None) -> checkpoints.RestoreReport:
   """Restores net's release (see `fetch` and `restore_weights`); a head left at its
   initial value (`num_classes` other than the release's) is named in a warning.
 
@@ -227,13 +230,15 @@ def load_pretrained(net, sha256: Optional[str] = None,
     sha256: the expected sha256 of the archive (default: the registry's, if any).
     checkpoint_path: restore this checkpoint (a prefix, file or directory)
       with the same rules instead of the release.
+    exclude_scopes: scopes not to restore (comma-separated or a sequence);
+      default: the heads that do not fit.
 
   Raises:
     ValueError: as `fetch` and `restore_weights`.
     download.DownloadError: a failed, short or corrupt download.
   """
   prefix = checkpoint_path or fetch(net.spec.name, sha256=sha256)
-  report = restore_weights(net, checkpoints.resolve_checkpoint_path(prefix))
+  report = restore_weights(net, checkpoints.resolve_checkpoint_path(prefix), exclude_scopes)
   if report.initialised_scopes:
     logging.warning('%s: %s left at their initial values (%s); train them before use.',
                     net.spec.name, ', '.join(report.initialised_scopes), report.reason)

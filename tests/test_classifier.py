@@ -99,3 +99,15 @@ def test_a_new_head_on_the_release_is_left_at_its_initialiser_and_named(server, 
   np.testing.assert_array_equal(
       np.asarray(checkpoints.slim_variables(full.network)['MobilenetV1/Logits/Conv2d_1c_1x1/biases']),
       averages['MobilenetV1/Logits/Conv2d_1c_1x1/biases/ExponentialMovingAverage'])
+
+
+def test_grey_input_on_a_colour_release_names_the_arguments_that_fix_it(server):
+  release(server, 'mobilenet_v1_025')
+  with pytest.raises(ValueError, match=r'MobilenetV1/Conv2d_0/weights takes 3-channel images in '
+                                       r'the checkpoint and 1-channel images in the model: build '
+                                       r'the model for 3-channel input \(input_channels=3;.*\), or '
+                                       r'exclude MobilenetV1/Conv2d_0'):
+    slimvision.create_model('mobilenet_v1_025', pretrained=True, input_channels=1)
+  model = slimvision.create_model('mobilenet_v1_025', pretrained=True, input_channels=1,
+                                  exclude_scopes='MobilenetV1/Conv2d_0')
+  assert model(np.zeros((1, 224, 224, 1), np.float32)).shape == (1, 1001)
