@@ -18,7 +18,6 @@ from typing import Any, Dict, Mapping, Optional
 
 import keras
 
-from . import checkpoints
 from . import nets_factory
 
 
