@@ -87,6 +87,14 @@ def write_checkpoint(variables: Iterable[Tuple[str, Sequence[int]]], prefix: str
   return prefix
 
 
+def package_networks() -> list:
+  """The nets the package registers, sorted: `list_networks()` without those a
+  test registered (the tiny nets of train_testlib), which have no reference data."""
+  from slimvision.nets import nets_factory  # pylint: disable=g-import-not-at-top
+  return [n for n in nets_factory.list_networks()
+          if nets_factory.get_spec(n).builder.__module__.startswith('slimvision.nets.')]
+
+
 def synth_images(n: int, size: int, channels: int = 3, seed: int = 0) -> np.ndarray:
   """Smooth deterministic float32 images [n, size, size, channels] in [-1, 1]."""
   rng = np.random.default_rng(seed)

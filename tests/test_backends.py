@@ -35,7 +35,7 @@ def _backend_param(backend):
 def one_net_per_family():
   """The smallest registered net of each family (builder module) with reference data."""
   smallest = {}
-  for name in nets_factory.list_networks():
+  for name in synthetic.package_networks():
     with open(os.path.join(DATA, f'{name}.json')) as f:
       size = json.load(f)['num_parameters']
     family = nets_factory.get_spec(name).builder.__module__
@@ -49,7 +49,7 @@ def _env(backend):
 
 def test_the_subset_covers_every_family():
   nets = one_net_per_family()
-  families = {nets_factory.get_spec(n).builder.__module__ for n in nets_factory.list_networks()}
+  families = {nets_factory.get_spec(n).builder.__module__ for n in synthetic.package_networks()}
   assert {nets_factory.get_spec(n).builder.__module__ for n in nets} == families
   assert len(nets) == len(families)
 

@@ -21,6 +21,7 @@ import pytest
 import tensorflow as tf
 
 import datasets_testlib
+import synthetic
 from slimvision.core import evaluate, export, predict, train
 from slimvision.core.config import TrainConfig
 from slimvision.datasets import dataset_factory
@@ -31,13 +32,7 @@ FLOWERS = datasets_testlib.dataset_dir('flowers')
 FLOWERS_CLASSES = 5
 
 
-def _registered():
-  """The nets the package registers (not the tiny ones other tests add)."""
-  return [n for n in nets_factory.list_networks()
-          if nets_factory.get_spec(n).builder.__module__.startswith('slimvision.nets.')]
-
-
-NETS = _registered()
+NETS = synthetic.package_networks()
 
 
 def _family_representatives():
