@@ -115,6 +115,10 @@ flags.DEFINE_boolean('jit_compile', False,
 flags.DEFINE_integer('seed', None, 'Seed of the input shuffling.')
 flags.DEFINE_integer('shuffle_buffer', None, 'Examples in the shuffle buffer (default: the '
                      'input pipeline\'s).')
+flags.DEFINE_integer('steps_per_loop', 10,
+                     'Training steps per call of the compiled step function: metrics reach '
+                     'the host only at the end of each loop, which ends at every '
+                     '--log_every_n_steps step. 1 fetches them after every step.')
 flags.DEFINE_boolean('checkpoint_input_pipeline', True,
                      'Keep the input position in the checkpoints so that a resumed run '
                      'continues where it stopped (the shuffle buffer is saved with it).')

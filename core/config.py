@@ -76,6 +76,7 @@ class TrainConfig:
   shuffle_buffer: Optional[int] = None
   checkpoint_input_pipeline: bool = True
   num_summary_images: int = 3
+  steps_per_loop: int = 10
 
   def __post_init__(self):
     _one_of('optimizer', self.optimizer, OPTIMIZERS)
@@ -83,7 +84,8 @@ class TrainConfig:
     _one_of('learning_rate_decay_type', self.learning_rate_decay_type,
             LEARNING_RATE_DECAY_TYPES)
     _one_of('mixed_precision', self.mixed_precision, MIXED_PRECISION)
-    for name in ('batch_size', 'num_clones', 'log_every_n_steps', 'max_checkpoints_to_keep'):
+    for name in ('batch_size', 'num_clones', 'log_every_n_steps', 'max_checkpoints_to_keep',
+                 'steps_per_loop'):
       if getattr(self, name) < 1:
         raise ValueError(f'{name} must be >= 1. Received: {name}={getattr(self, name)}')
     for name in ('learning_rate', 'end_learning_rate', 'weight_decay', 'warmup_epochs',

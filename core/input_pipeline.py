@@ -105,16 +105,14 @@ def train_input(dataset_name: str, dataset_dir: str, split_name: str = 'train',
       preprocessing of `model_name`.
     model_name: the network, used when preprocessing_name is None.
     image_size: square output size.
-    batch_size: examples per batch **per input pipeline**: with a
-      `tf.distribute` strategy, pass `input_context.get_per_replica_batch_size(global)`
-      (from `distribute_datasets_from_function`).
+    batch_size: examples per batch **per input pipeline** (with a strategy,
+      `input_context.get_per_replica_batch_size(global_batch)`).
     labels_offset: subtracted from the stored labels (slim's flag).
     input_context: shards the files by `input_pipeline_id` over
       `num_input_pipelines` (each worker reads its own files).
     shuffle_buffer: examples in the shuffle buffer (default: 16 batches, at
       least 1024).
-    cache: cache the raw records in memory after the first epoch (for small
-      datasets).
+    cache: keep the raw records in memory after the first epoch.
     seed: shuffle seed (random crops still draw from the global generator).
     num_epochs: passes over the data; None repeats forever.
     fast_mode: inception's fast colour distortion / bilinear-only resize.
@@ -123,8 +121,7 @@ def train_input(dataset_name: str, dataset_dir: str, split_name: str = 'train',
     skipped: an int64 CPU variable that counts the records skipped.
     file_pattern: overrides the split's file glob.
     use_grayscale: one-channel output (slim's flag; same as channels=1).
-    fused_decode_and_crop: with inception preprocessing, decode only the crop
-      window of JPEGs.
+    fused_decode_and_crop: decode only the crop window of JPEGs (inception).
     channels: the channels of the images the net takes; default: those
       `model_name` is registered with, else the dataset's. Grey images are
       replicated to RGB for a 3-channel net, colour ones made grey for a
@@ -137,6 +134,22 @@ def train_input(dataset_name: str, dataset_dir: str, split_name: str = 'train',
   family = _preprocessing_name(preprocessing_name, model_name)
   split = dataset_factory.get_dataset(dataset_name, split_name, dataset_dir,
                                       file_pattern=file_pattern)
+  ds = _shuffled_examples(split, input_context, seed, cache,
+                          shuffle_buffer or max(1024, 16 * batch_size), num_epochs,
+                          skip_undecodable, skipped)
+  fused = fused_decode_and_crop and family == 'inception' and split.channels == 3
+  transform = _make_transform(split, family, True, image_size, labels_offset, fast_mode,
+                              _net_channels(channels, use_grayscale, model_name), fused)
+  ds = dataset_utils.decode_images(ds, transform=transform, skip_undecodable=skip_undecodable,
+                                   num_parallel_calls=AUTOTUNE, deterministic=False,
+                                   skipped=skipped)
+  return ds.batch(batch_size, drop_remainder=True).prefetch(AUTOTUNE)
+
+
+def _shuffled_examples(split, input_context, seed, cache, shuffle_buffer, num_epochs,
+                       skip_undecodable, skipped) -> tf.data.Dataset:
+  """The split's parsed examples (labels checked), this input pipeline's share of
+  the files, shuffled and repeated `num_epochs` times (None: forever)."""
   files = split.list_files()
   if input_context is not None and input_context.num_input_pipelines > 1:
     files = dataset_utils.shard_files(files, input_context.num_input_pipelines,
@@ -145,21 +158,11 @@ def train_input(dataset_name: str, dataset_dir: str, split_name: str = 'train',
                                   num_parallel_reads=AUTOTUNE, deterministic=False)
   if cache:
     ds = ds.cache()
-  buffer = shuffle_buffer or max(1024, 16 * batch_size)
-  ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+  ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
   ds = ds.repeat(num_epochs)
   ds = split.parse_records(ds, skip_unparsable=skip_undecodable, deterministic=False,
                            skipped=skipped)
-  ds = ds.map(functools.partial(dataset_utils.check_label, num_classes=split.num_classes))
-  channels = _net_channels(channels, use_grayscale, model_name)
-  fused = fused_decode_and_crop and family == 'inception' and split.channels == 3
-  transform = _make_transform(split, family, True, image_size, labels_offset, fast_mode,
-                              channels, fused)
-  ds = dataset_utils.decode_images(ds, transform=transform, skip_undecodable=skip_undecodable,
-                                   num_parallel_calls=AUTOTUNE, deterministic=False,
-                                   skipped=skipped)
-  ds = ds.batch(batch_size, drop_remainder=True)
-  return ds.prefetch(AUTOTUNE)
+  return ds.map(functools.partial(dataset_utils.check_label, num_classes=split.num_classes))
 
 
 def eval_input(dataset_name: str, dataset_dir: str, split_name: str = 'validation',

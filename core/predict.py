@@ -149,14 +149,8 @@ def classify(image_paths: Sequence[str], model_name: str = 'inception_v3',
   """
   if saved_model_dir:
     return classify_saved_model(image_paths, saved_model_dir, top, labels_to_names)
-  spec = nets_factory.get_spec(model_name)
-  fn = nets_factory.get_network_fn(model_name, num_classes=num_classes, is_training=False,
-                                   image_size=image_size,
-                                   input_channels=1 if use_grayscale else None,
-                                   **spec.inference_kwargs())
-  if checkpoint_path:
-    checkpoints.restore_for_inference(fn, checkpoint_path, use_moving_averages=moving_average,
-                                      command=checkpoints.CLASSIFY)
+  fn = _inference_network(model_name, checkpoint_path, num_classes, image_size,
+                          use_grayscale, moving_average)
   preprocess = preprocessing_factory.get_preprocessing(
       preprocessing_name or model_name, is_training=False, output_channels=fn.input_channels)
   size = fn.image_size
@@ -168,6 +162,19 @@ def classify(image_paths: Sequence[str], model_name: str = 'inception_v3',
   if labels_offset is None:
     labels_offset = default_labels_offset(names, fn.num_classes)
   return top_k(probabilities.numpy(), names, top, labels_offset)
+
+
+def _inference_network(model_name, checkpoint_path, num_classes, image_size, use_grayscale,
+                       moving_average) -> nets_factory.NetworkFn:
+  """`model_name` built for inference, restored from `checkpoint_path` if given."""
+  fn = nets_factory.get_network_fn(model_name, num_classes=num_classes, is_training=False,
+                                   image_size=image_size,
+                                   input_channels=1 if use_grayscale else None,
+                                   **nets_factory.get_spec(model_name).inference_kwargs())
+  if checkpoint_path:
+    checkpoints.restore_for_inference(fn, checkpoint_path, use_moving_averages=moving_average,
+                                      command=checkpoints.CLASSIFY)
+  return fn
 
 
 def load_saved_model(saved_model_dir: str):

@@ -233,21 +233,8 @@ def find_image_files(data_dir: str, labels_file: str,
     raise FileNotFoundError(f'Image directory {data_dir} does not exist or is not a '
                             f'directory.{hint}')
   entries = os.listdir(data_dir)
-  per_synset: Dict[str, List[Source]] = {}
-  known = set(challenge_synsets)
-  folders = [e for e in entries if e in known and os.path.isdir(os.path.join(data_dir, e))]
-  for synset in folders:
-    per_synset[synset] = sorted(tf.io.gfile.glob(os.path.join(data_dir, synset, '*')))
-  tars = [e for e in entries if e.endswith('.tar') and e[:-4] in known and e[:-4] not in
-          per_synset]
-  for entry in tars:
-    members = _tar_members(os.path.join(data_dir, entry))
-    per_synset[entry[:-4]] = sorted(members, key=lambda m: m.name)
-  flat = sorted(e for e in entries if _VALIDATION_NAME.match(e))
-  if flat:
-    per_synset_flat = _flat_validation(data_dir, flat, validation_labels_file)
-    for synset, files in per_synset_flat.items():
-      per_synset.setdefault(synset, []).extend(files)
+  per_synset, (folders, tars, flat) = _images_per_synset(
+      data_dir, entries, set(challenge_synsets), validation_labels_file)
   images, synsets, labels = [], [], []
   for label, synset in enumerate(challenge_synsets, 1):
     found = per_synset.get(synset, [])
@@ -272,6 +259,26 @@ def find_image_files(data_dir: str, labels_file: str,
                     labels_file, data_dir)
   order = slim_shuffle_order(len(images))
   return [images[i] for i in order], [synsets[i] for i in order], [labels[i] for i in order]
+
+
+def _images_per_synset(data_dir: str, entries: List[str], known: set,
+                       validation_labels_file: Optional[str]):
+  """({synset: sorted images}, (synset folders, synset archives, flat validation
+  files)) of the `entries` of `data_dir`; a synset's folder wins over its archive."""
+  per_synset: Dict[str, List[Source]] = {}
+  folders = [e for e in entries if e in known and os.path.isdir(os.path.join(data_dir, e))]
+  for synset in folders:
+    per_synset[synset] = sorted(tf.io.gfile.glob(os.path.join(data_dir, synset, '*')))
+  tars = [e for e in entries if e.endswith('.tar') and e[:-4] in known and e[:-4] not in
+          per_synset]
+  for entry in tars:
+    members = _tar_members(os.path.join(data_dir, entry))
+    per_synset[entry[:-4]] = sorted(members, key=lambda m: m.name)
+  flat = sorted(e for e in entries if _VALIDATION_NAME.match(e))
+  if flat:
+    for synset, files in _flat_validation(data_dir, flat, validation_labels_file).items():
+      per_synset.setdefault(synset, []).extend(files)
+  return per_synset, (folders, tars, flat)
 
 
 def _flat_validation(data_dir: str, names: Sequence[str],

@@ -638,6 +638,21 @@ def decode_images(ds: tf.data.Dataset, decode_fn: Optional[Callable[[tf.Tensor],
 
   mapped = ds.map(attempt, num_parallel_calls=num_parallel_calls, deterministic=deterministic)
 
+  def is_ok(unused_out, ok):
+    return ok
+
+  def value(out, unused_ok):
+    return out
+
+  report = _undecodable_reporter(skip_undecodable, skipped)
+  counted = mapped.scan(tf.constant(0, tf.int64), report)
+  return counted.filter(is_ok).map(value)
+
+
+def _undecodable_reporter(skip_undecodable: bool, skipped: Optional[tf.Variable]) -> Callable:
+  """The scan function of `decode_images`: counts the images that did not
+  decode and, for each, logs it (skip_undecodable) or fails naming its place."""
+
   def report(count, element):
     out, ok, location = element
     count = count + tf.where(ok, tf.constant(0, tf.int64), tf.constant(1, tf.int64))
@@ -653,14 +668,7 @@ def decode_images(ds: tf.data.Dataset, decode_fn: Optional[Callable[[tf.Tensor],
     with tf.control_dependencies([check]):
       return tf.identity(count), (out, tf.identity(ok))
 
-  def is_ok(unused_out, ok):
-    return ok
-
-  def value(out, unused_ok):
-    return out
-
-  counted = mapped.scan(tf.constant(0, tf.int64), report)
-  return counted.filter(is_ok).map(value)
+  return report
 
 
 # The words of TensorFlow's error for a record that is not an Example.

@@ -128,6 +128,71 @@ def test_training_checkpoints_restore_by_slim_name_with_moving_averages(tmp_path
   assert not np.allclose(averaged['Tiny/Logits/weights'], trained['Tiny/Logits/weights'])
 
 
+@pytest.mark.parametrize('replicas', [1, 2])
+def test_steps_per_loop_runs_the_same_steps_as_one_step_per_call(tmp_path, replicas):
+  # Several steps per tf.function call (a loop in the graph) train exactly as
+  # one step per call: same losses, weights, statistics, moving averages, step.
+  init = nets_factory.get_network_fn('tiny_bn_net', num_classes=NUM_CLASSES)
+  prefix = checkpoints.save_slim_checkpoint(init, str(tmp_path / 'init' / 'model.ckpt'))
+  runs = {}
+  for steps_per_loop in (1, 4, 10):
+    config = _config(tmp_path / str(steps_per_loop), steps_per_loop=steps_per_loop,
+                     max_number_of_steps=11, log_every_n_steps=5, moving_average_decay=0.9,
+                     checkpoint_path=prefix)
+    strategy = _two_replicas() if replicas == 2 else None
+    runs[steps_per_loop] = (_run(config, strategy=strategy), config)
+  one, _ = runs[1]
+  assert len(one.losses) == 11
+  for steps_per_loop in (4, 10):
+    result, config = runs[steps_per_loop]
+    assert result.global_step == 11 and len(result.losses) == 11
+    np.testing.assert_allclose(result.losses, one.losses, rtol=1e-6)
+    weights, expected = _weights(result.network), _weights(one.network)
+    for name in expected:
+      np.testing.assert_allclose(weights[name], expected[name], rtol=1e-5, atol=1e-7,
+                                 err_msg=name)
+    averages, expected = _averages(config.train_dir), _averages(runs[1][1].train_dir)
+    for name in expected:
+      np.testing.assert_allclose(averages[name], expected[name], rtol=1e-5, atol=1e-7,
+                                 err_msg=name)
+
+
+def _averages(train_dir):
+  """The moving averages in train_dir's newest checkpoint, by slim name."""
+  fn = nets_factory.get_network_fn('tiny_bn_net', num_classes=NUM_CLASSES)
+  report = checkpoints.restore_checkpoint(fn, train_dir, use_moving_averages=True)
+  assert report.from_moving_averages
+  return _weights(fn)
+
+
+def test_a_loop_of_steps_ends_at_log_points_max_steps_and_due_checkpoints(tmp_path):
+  loop = train.TrainLoop.__new__(train.TrainLoop)
+  loop.config = _config(tmp_path, steps_per_loop=100, log_every_n_steps=10,
+                        save_interval_secs=60, save_summaries_secs=600)
+  loop.start_step, loop._seconds_per_step = 0, None  # pylint: disable=protected-access
+  now = train.time.time()
+  loop._last_save_time = loop._last_summary_time = now  # pylint: disable=protected-access
+  assert loop.loop_length(0, 100) == 1  # The first step alone.
+  loop._seconds_per_step = 0.01  # pylint: disable=protected-access
+  assert loop.loop_length(1, 100) == 9  # To the next logged step.
+  assert loop.loop_length(10, 100) == 10
+  assert loop.loop_length(95, 100) == 5
+  assert loop.loop_length(10, 13) == 3
+  loop._seconds_per_step = 20.0  # pylint: disable=protected-access
+  assert loop.loop_length(10, 100) == 3  # The checkpoint falls due in 60 s.
+  loop._last_save_time = now - 61  # pylint: disable=protected-access
+  assert loop.loop_length(10, 100) == 1  # Due now.
+
+
+def test_non_finite_loss_inside_a_loop_stops_at_its_step(tmp_path):
+  # Steps 2-6 run in one loop; it stops after step 4, the first non-finite one
+  # (the step the message names is read from the global step after the loop).
+  config = _config(tmp_path, max_number_of_steps=10, log_every_n_steps=6, steps_per_loop=10)
+  with pytest.raises(train.NonFiniteLossError,
+                     match=r'Loss is nan at step 4 .*input batch holds NaN'):
+    _run(config, nan_from_batch=3)
+
+
 def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
   config = _config(tmp_path, max_number_of_steps=10, save_interval_secs=0)
   with pytest.raises(train.NonFiniteLossError, match=r'Loss is nan at step 4.*model\.ckpt-3'):
