@@ -22,35 +22,16 @@ if __name__ == '__main__' and not __package__:
 from absl import flags  # pylint: disable=wrong-import-position
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string('model_name', 'inception_v3', 'Name of the network (see nets_factory).')
-flags.DEFINE_string('checkpoint_path', None,
-                    'Checkpoint prefix or directory (slim or ours), or "pretrained": the '
-                    'release of --model_name (the default without --saved_model_dir).')
-flags.DEFINE_integer('num_classes', None, 'Logits width; the network default when unset.')
-flags.DEFINE_integer('top_k', 5, 'How many classes to print per image.')
-flags.DEFINE_integer('image_size', None, 'Input size; the network default when unset.')
-flags.DEFINE_string('preprocessing_name', None, "Defaults to the network's eval preprocessing.")
-flags.DEFINE_bool('moving_average', False, 'Use the moving averages of the weights.')
-flags.DEFINE_string('dataset_name', None,
-                    'The dataset the model was trained on: its label names (and number of '
-                    'classes). ImageNet\'s names when unset.')
-flags.DEFINE_string('dataset_dir', None,
-                    'A dataset directory whose labels.txt names the labels.')
-flags.DEFINE_integer('labels_offset', None,
-                     'Label = logit index + labels_offset (slim\'s flag); by default 1 for a '
-                     '1000-class net with ImageNet\'s 1001 labels, else 0.')
-flags.DEFINE_bool('use_grayscale', False, 'The net was trained with --use_grayscale.')
-flags.DEFINE_string('saved_model_dir', None,
-                    'A SavedModel from export_inference_graph.py --export_dir, instead of '
-                    '--model_name and --checkpoint_path.')
-
 
 from slimvision.core import cli  # pylint: disable=g-import-not-at-top,wrong-import-position
+from slimvision.core import config as config_lib  # pylint: disable=g-import-not-at-top,wrong-import-position
 
+# One flag per ClassifyConfig field: its name, default and help are the field's.
+cli.define_flags(config_lib.ClassifyConfig, __name__)
 cli.define_checkpoint_sha256(__name__)
 
+
 def main(argv):
-  from slimvision.core import cli  # pylint: disable=g-import-not-at-top
   paths = argv[1:]
   cli.check(paths, 'No image to classify: give one or more image files after the flags.')
   cli.check_files(paths)
@@ -68,30 +49,29 @@ def main(argv):
     cli.check_checkpoint(checkpoint_path)
   cli.check_directory('dataset_dir', FLAGS.dataset_dir, required=False,
                       what='a dataset directory holding labels.txt')
-  from slimvision.core import config  # pylint: disable=g-import-not-at-top
-  with cli.usage_errors():
-    config.check_preprocessing_name(FLAGS.preprocessing_name)
+  config = cli.config_from_flags(config_lib.ClassifyConfig, __name__,
+                                 checkpoint_path=checkpoint_path,
+                                 moving_average=FLAGS.moving_average or averages)
   from slimvision.core import predict  # pylint: disable=g-import-not-at-top
   with cli.usage_errors():
-    names = predict.dataset_label_names(FLAGS.dataset_name, FLAGS.dataset_dir)
-  num_classes = FLAGS.num_classes
+    names = predict.dataset_label_names(config.dataset_name, config.dataset_dir)
+  num_classes = config.num_classes
   if num_classes is None and names:
-    num_classes = len(names) - (FLAGS.labels_offset or 0)
-  results = predict.classify(paths, FLAGS.model_name, checkpoint_path,
-                             num_classes=num_classes, top=FLAGS.top_k,
-                             labels_to_names=names, labels_offset=FLAGS.labels_offset,
-                             use_grayscale=FLAGS.use_grayscale,
-                             image_size=FLAGS.image_size,
-                             preprocessing_name=FLAGS.preprocessing_name,
-                             moving_average=FLAGS.moving_average or averages,
-                             saved_model_dir=FLAGS.saved_model_dir)
+    num_classes = len(names) - (config.labels_offset or 0)
+  results = predict.classify(paths, config.model_name, config.checkpoint_path,
+                             num_classes=num_classes, top=config.top_k,
+                             labels_to_names=names, labels_offset=config.labels_offset,
+                             use_grayscale=config.use_grayscale,
+                             image_size=config.image_size,
+                             preprocessing_name=config.preprocessing_name,
+                             moving_average=config.moving_average,
+                             saved_model_dir=config.saved_model_dir)
   for path, predictions in zip(paths, results):
     print(predict.format_predictions(path, predictions))
 
 
 def run():
   """Console entry point (`slimvision-classify`)."""
-  from slimvision.core import cli  # pylint: disable=g-import-not-at-top
   cli.run(main, __name__)
 
 

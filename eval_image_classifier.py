@@ -24,53 +24,19 @@ from absl import logging  # pylint: disable=g-import-not-at-top,wrong-import-pos
 
 FLAGS = flags.FLAGS
 
-flags.DEFINE_integer('batch_size', 100, 'The number of samples in each batch (all replicas).')
-flags.DEFINE_integer('max_num_batches', None,
-                     'Max number of batches to evaluate; by default, all of the split.')
-flags.DEFINE_string('master', '', 'Ignored (slim\'s TF1 session target).')
-flags.DEFINE_string('checkpoint_path', '/tmp/tfmodel/',
-                    'The checkpoint prefix, or a directory: its latest checkpoint (with '
-                    '--eval_interval_secs, the train_dir to watch), or "pretrained": the '
-                    'release of --model_name (its moving averages where it holds them).')
-flags.DEFINE_string('eval_dir', '/tmp/tfmodel/',
-                    'Directory where results.json and the summaries are written.')
-flags.DEFINE_integer('num_preprocessing_threads', 4,
-                     'The number of threads used to create the batches.')
-flags.DEFINE_string('dataset_name', 'imagenet', 'The name of the dataset to load.')
-flags.DEFINE_string('dataset_split_name', 'test', 'The name of the train/test split.')
-flags.DEFINE_string('dataset_dir', None, 'The directory where the dataset files are stored.')
-flags.DEFINE_integer('labels_offset', 0,
-                     'An offset for the labels in the dataset. Set to 1 to evaluate a model '
-                     'without a background class (vgg, resnet_v1) on imagenet, -1 for a '
-                     '1001-class model on 1000-label data.')
-flags.DEFINE_string('model_name', 'inception_v3', 'The name of the architecture to evaluate.')
-flags.DEFINE_string('preprocessing_name', None,
-                    'The name of the preprocessing to use. If None, the model_name one.')
-flags.DEFINE_float('moving_average_decay', None,
-                   'The decay to use for the moving average. If set, the moving averages of '
-                   'the weights are evaluated.')
-flags.DEFINE_integer('eval_image_size', None, 'Eval image size (default: the net\'s).')
-flags.DEFINE_float('eval_interval_secs', None,
-                   'If set, watch --checkpoint_path and evaluate each new checkpoint, '
-                   'looking at most this often.')
-flags.DEFINE_float('eval_timeout_secs', None,
-                   'With --eval_interval_secs: stop when no new checkpoint came for this '
-                   'long (default: wait until the last training step).')
-flags.DEFINE_boolean('skip_undecodable', False,
-                     'Skip (and log, with a count) images that do not decode instead of '
-                     'failing; num_examples then counts the others.')
-flags.DEFINE_boolean('use_grayscale', False,
-                     'Evaluate a net trained with --use_grayscale (one-channel input).')
-flags.DEFINE_integer('num_clones', 1,
-                     'Replicas to evaluate on: GPUs, or logical CPU devices on a machine '
-                     'without GPUs.')
-
 from slimvision.core import cli  # pylint: disable=g-import-not-at-top,wrong-import-position
+from slimvision.core import config as config_lib  # pylint: disable=g-import-not-at-top,wrong-import-position
 
+# One flag per EvalConfig field (name, default and help are the field's), slim's
+# defaults for the two paths, and slim's --master.
+cli.define_flags(config_lib.EvalConfig, __name__,
+                 exclude=('num_classes', 'max_number_of_steps', 'network_kwargs'),
+                 defaults={'checkpoint_path': '/tmp/tfmodel/', 'eval_dir': '/tmp/tfmodel/'})
+flags.DEFINE_string('master', '', 'Ignored (slim\'s TF1 session target).')
 cli.define_checkpoint_sha256(__name__)
 
+
 def main(argv):
-  from slimvision.core import cli  # pylint: disable=g-import-not-at-top
   cli.check_no_arguments(argv)
   if FLAGS.master:
     logging.warning('--master=%s is ignored (TF1 only).', FLAGS.master)
@@ -89,25 +55,15 @@ def main(argv):
     moving_average_decay = 0.9999  # Only whether to use them matters when evaluating.
   if FLAGS.eval_interval_secs is None:  # Continuous mode may wait for the first checkpoint.
     cli.check_checkpoint(checkpoint_path)
+  config = cli.config_from_flags(config_lib.EvalConfig, __name__,
+                                 checkpoint_path=checkpoint_path,
+                                 moving_average_decay=moving_average_decay)
   from slimvision.core import evaluate  # pylint: disable=g-import-not-at-top
-  with cli.usage_errors():
-    config = evaluate.EvalConfig(
-        checkpoint_path=checkpoint_path, eval_dir=FLAGS.eval_dir,
-        model_name=FLAGS.model_name, dataset_name=FLAGS.dataset_name,
-        dataset_split_name=FLAGS.dataset_split_name, dataset_dir=FLAGS.dataset_dir,
-        preprocessing_name=FLAGS.preprocessing_name, eval_image_size=FLAGS.eval_image_size,
-        batch_size=FLAGS.batch_size, max_num_batches=FLAGS.max_num_batches,
-        moving_average_decay=moving_average_decay, labels_offset=FLAGS.labels_offset,
-        num_preprocessing_threads=FLAGS.num_preprocessing_threads,
-        eval_interval_secs=FLAGS.eval_interval_secs,
-        eval_timeout_secs=FLAGS.eval_timeout_secs, num_clones=FLAGS.num_clones,
-        skip_undecodable=FLAGS.skip_undecodable, use_grayscale=FLAGS.use_grayscale)
   evaluate.run(config)
 
 
 def run():
   """Console entry point (`slimvision-eval`)."""
-  from slimvision.core import cli  # pylint: disable=g-import-not-at-top
   cli.run(main, __name__)
 
 

@@ -25,10 +25,11 @@ shows them again.
 """
 
 import contextlib
+import dataclasses
 import functools
 import os
 import sys
-from typing import Callable, Iterator, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Tuple
 
 from absl import app
 from absl import flags
@@ -137,6 +138,70 @@ def check_dataset(dataset_name: str, split_name: str, dataset_dir: Optional[str]
                   '(written by download_and_convert_data.py or build_imagenet_data)')
   with usage_errors():
     dataset_factory.get_dataset(dataset_name, split_name, dataset_dir).list_files()
+
+
+def define_flags(config_class: type, module_name: str, exclude: Sequence[str] = (),
+                 defaults: Optional[Dict[str, Any]] = None,
+                 flag_values: flags.FlagValues = FLAGS) -> None:
+  """Defines one absl flag per field of a `core.config` dataclass, for a script.
+
+  The flag takes the field's name, type and default (or `defaults[name]`), its
+  help text from the class's `Attributes:` docstring (`config.field_help`), and
+  is an enum where the field has `choices`.
+
+  Args:
+    config_class: e.g. `config.TrainConfig`.
+    module_name: the script's `__name__` (whose flags --help lists).
+    exclude: fields that are not flags (set by the script, or library-only).
+    defaults: flag defaults for fields whose dataclass default differs or is
+      missing (a required field).
+    flag_values: where to define them (absl's global FLAGS by default).
+
+  Raises:
+    TypeError: for a field of a type no absl flag holds (exclude it).
+  """
+  from . import config as config_lib  # pylint: disable=g-import-not-at-top
+  helps = config_lib.field_help(config_class)
+  defaults = defaults or {}
+  for field in dataclasses.fields(config_class):
+    if field.name in exclude:
+      continue
+    default = defaults.get(field.name, field.default)
+    if default is dataclasses.MISSING:
+      raise TypeError(f'{config_class.__name__}.{field.name} has no default: give one in '
+                      'defaults= or exclude it.')
+    kind, _ = config_lib.field_type(config_class, field.name)
+    choices = field.metadata.get('choices')
+    if choices is not None:
+      flags.DEFINE_enum(field.name, default, [c for c in choices if c is not None],
+                        helps[field.name], module_name=module_name, flag_values=flag_values)
+    elif kind in _FLAG_DEFINERS:
+      _FLAG_DEFINERS[kind](field.name, default, helps[field.name], module_name=module_name,
+                           flag_values=flag_values)
+    else:
+      raise TypeError(f'{config_class.__name__}.{field.name} of type {kind} cannot be a '
+                      'flag: exclude it.')
+
+
+def config_from_flags(config_class: type, module_name: str,
+                      flag_values: flags.FlagValues = FLAGS, **values: Any) -> Any:
+  """A `config_class` from the parsed values of the flags `module_name` defined for its
+  fields (`define_flags`), updated with `values`.
+
+  A ValueError of the config (a value out of range) becomes a usage error.
+  """
+  # By the name define_flags was given (absl's get_flags_for_module reads '__main__'
+  # as sys.argv[0]).
+  defined = {flag.name for flag in flag_values.flags_by_module_dict().get(module_name, [])}
+  for field in dataclasses.fields(config_class):
+    if field.name not in values and field.name in defined:
+      values[field.name] = flag_values[field.name].value
+  with usage_errors():
+    return config_class(**values)
+
+
+_FLAG_DEFINERS = {str: flags.DEFINE_string, int: flags.DEFINE_integer,
+                  float: flags.DEFINE_float, bool: flags.DEFINE_boolean}
 
 
 def define_checkpoint_sha256(module_name: str) -> None:

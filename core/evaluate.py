@@ -28,12 +28,12 @@ import math
 import os
 import re
 import time
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from absl import logging
 import tensorflow as tf
 
-from . import config as config_lib
+from .config import EvalConfig
 from . import jsonfile
 from . import strategy as strategy_lib
 from . import summaries
@@ -45,90 +45,6 @@ RESULTS_FILE = 'results.json'
 TRAIN_CONFIG_FILE = 'config.json'
 _STEP_KEYS = ('step/.ATTRIBUTES/VARIABLE_VALUE', 'global_step')
 _PREFIX_STEP = re.compile(r'-(\d+)$')
-
-
-@dataclasses.dataclass(frozen=True)
-class EvalConfig:
-  """What to evaluate, on what, and where the results go.
-
-  Attributes:
-    checkpoint_path: a checkpoint prefix, or a directory (its latest
-      checkpoint; in continuous mode, the training directory to watch).
-    eval_dir: where results.json and the TensorBoard summaries are written.
-    model_name: a name from `nets_factory.list_networks()`.
-    dataset_name: a name known to `datasets.dataset_factory`.
-    dataset_split_name: the split to evaluate (slim's default, 'test').
-    dataset_dir: the directory holding the split's TFRecords.
-    preprocessing_name: defaults to the network's registered preprocessing.
-    eval_image_size: defaults to the network's default image size.
-    batch_size: the global batch size (all replicas together).
-    max_num_batches: evaluate only this many batches (None: the whole split).
-    moving_average_decay: when set, restore the exponential moving averages of
-      the weights (`<name>/ExponentialMovingAverage`) where the checkpoint has
-      them, as slim did.
-    labels_offset: subtracted from the dataset labels; the network then has
-      `num_classes - labels_offset` outputs. 1 evaluates a 1000-class network
-      on 1001-label ImageNet (background 0), -1 a 1001-class network on
-      1000-label data.
-    num_classes: logits width; defaults to the dataset's number of classes
-      minus `labels_offset` (the network's registered width for an injected
-      dataset).
-    num_preprocessing_threads: kept for slim's flag; the input pipeline's
-      parallelism is tuned by tf.data (AUTOTUNE).
-    eval_interval_secs: None evaluates once; a number watches
-      `checkpoint_path` (a directory) and evaluates each new checkpoint, looking
-      at most this often.
-    eval_timeout_secs: continuous mode stops when no new checkpoint came for
-      this long (None: wait until the last training step).
-    max_number_of_steps: continuous mode stops after a checkpoint at or beyond
-      this step; defaults to `max_number_of_steps` in the watched directory's
-      config.json, if any.
-    num_clones: replicas to evaluate on (GPUs, else logical CPU devices).
-    skip_undecodable: skip images that do not decode (each is logged and
-      counted) instead of failing; num_examples then counts the rest.
-    use_grayscale: evaluate a net built for one-channel images (trained with
-      --use_grayscale); the images are made grey.
-    network_kwargs: further arguments of the network builder (e.g.
-      depth_multiplier for a slimmed-down net).
-  """
-  checkpoint_path: str
-  eval_dir: str
-  model_name: str = 'inception_v3'
-  dataset_name: str = 'imagenet'
-  dataset_split_name: str = 'test'
-  dataset_dir: Optional[str] = None
-  preprocessing_name: Optional[str] = None
-  eval_image_size: Optional[int] = None
-  batch_size: int = 100
-  max_num_batches: Optional[int] = None
-  moving_average_decay: Optional[float] = None
-  labels_offset: int = 0
-  num_classes: Optional[int] = None
-  num_preprocessing_threads: int = 4
-  eval_interval_secs: Optional[float] = None
-  eval_timeout_secs: Optional[float] = None
-  max_number_of_steps: Optional[int] = None
-  num_clones: int = 1
-  skip_undecodable: bool = False
-  use_grayscale: bool = False
-  network_kwargs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-
-  def __post_init__(self):
-    config_lib.check_preprocessing_name(self.preprocessing_name)
-    if int(self.batch_size) < 1:
-      raise ValueError(f'batch_size must be >= 1. Received: batch_size={self.batch_size}')
-    if self.max_num_batches is not None and int(self.max_num_batches) < 1:
-      raise ValueError('max_num_batches must be >= 1 or None. '
-                       f'Received: max_num_batches={self.max_num_batches}')
-    if int(self.num_clones) < 1:
-      raise ValueError(f'num_clones must be >= 1. Received: num_clones={self.num_clones}')
-    if self.eval_interval_secs is not None and float(self.eval_interval_secs) < 0:
-      raise ValueError('eval_interval_secs must be >= 0 or None. '
-                       f'Received: eval_interval_secs={self.eval_interval_secs}')
-
-  @property
-  def continuous(self) -> bool:
-    return self.eval_interval_secs is not None
 
 
 @dataclasses.dataclass(frozen=True)

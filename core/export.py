@@ -25,7 +25,6 @@ inference graph (input `images`), frozen with the checkpoint's values when a
 checkpoint is given.
 """
 
-import dataclasses
 import os
 import tempfile
 import warnings
@@ -34,71 +33,13 @@ from typing import Any, Callable, Dict, Mapping, Optional
 from absl import logging
 import tensorflow as tf
 
+from .config import ExportConfig
 from ..nets import checkpoints
 from ..nets import nets_factory
 
 SERVING_DEFAULT = 'serving_default'
 SERVING_BYTES = 'serving_bytes'
 OUTPUT_KEYS = ('logits', 'probabilities', 'classes')
-
-
-@dataclasses.dataclass(frozen=True)
-class ExportConfig:
-  """What to export and where.
-
-  Attributes:
-    model_name: a name from `nets_factory.list_networks()`.
-    checkpoint_path: a checkpoint prefix or directory (slim's or ours); None
-      exports freshly initialised weights (slim's graph-only export).
-    export_dir: where to write the SavedModel (None: no SavedModel).
-    output_file: a GraphDef file (`.pb` binary, `.pbtxt` text), slim's flag.
-    tflite_file: where to write a TFLite model of `serving_default`.
-    quantize: dynamic-range quantize the TFLite model's weights to int8.
-    image_size: square input size; defaults to the net's default size.
-    batch_size: fixed batch size of the inputs; None accepts any.
-    is_training: export the training-mode graph (batch statistics, dropout),
-      as slim's flag; inference wants False.
-    dataset_name: the dataset whose number of classes sizes the logits (and
-      whose built-in class names the SavedModel keeps).
-    dataset_dir: a dataset directory whose labels.txt names the classes.
-    num_classes: the number of classes, instead of `dataset_name`'s.
-    labels_offset: the logits have `num_classes - labels_offset` outputs;
-      `classes` adds it back.
-    preprocessing_name: preprocessing of `serving_bytes`; defaults to the
-      net's registered one.
-    use_moving_averages: restore `<name>/ExponentialMovingAverage` where the
-      checkpoint has them.
-    use_grayscale: the net takes one-channel images (trained with
-      --use_grayscale); `serving_bytes` makes the images grey.
-    network_kwargs: further arguments of the network builder.
-  """
-  model_name: str = 'inception_v3'
-  checkpoint_path: Optional[str] = None
-  export_dir: Optional[str] = None
-  output_file: Optional[str] = None
-  tflite_file: Optional[str] = None
-  quantize: bool = False
-  image_size: Optional[int] = None
-  batch_size: Optional[int] = None
-  is_training: bool = False
-  dataset_name: Optional[str] = 'imagenet'
-  dataset_dir: Optional[str] = None
-  num_classes: Optional[int] = None
-  labels_offset: int = 0
-  preprocessing_name: Optional[str] = None
-  use_moving_averages: bool = False
-  use_grayscale: bool = False
-  network_kwargs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-
-  def __post_init__(self):
-    if not (self.export_dir or self.output_file or self.tflite_file):
-      raise ValueError('Nothing to export: pass at least one of --export_dir (SavedModel), '
-                       '--tflite_file (TFLite) or --output_file (GraphDef).')
-    if self.batch_size is not None and int(self.batch_size) < 1:
-      raise ValueError('batch_size must be >= 1 or None (any batch). '
-                       f'Received: batch_size={self.batch_size}')
-    if self.quantize and not self.tflite_file:
-      raise ValueError('quantize applies to the TFLite model: pass --tflite_file too.')
 
 
 def _num_classes(config: ExportConfig) -> int:
