@@ -11,13 +11,14 @@ ignore it send the whole file again, which is then written from the start).
 
 import hashlib
 import os
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Optional
 
 from absl import logging
+
+from . import progress
 
 
 class DownloadError(OSError):
@@ -83,20 +84,16 @@ def fetch_url(url: str, dest_dir: str, filename: Optional[str] = None,
 
 def _copy(response, part: str, mode: str, done: int, total: Optional[int], filename: str,
           log_every_s: float) -> None:
-  start, last, first = time.monotonic(), time.monotonic(), done
+  megabytes = progress.Progress(filename, None if total is None else total / 1e6, unit='MB',
+                                every_s=log_every_s, count_format='{:.1f}', count_unit='MB',
+                                start=done / 1e6)
   with open(part, mode) as out:
     while True:
       chunk = response.read(1 << 20)
       if not chunk:
         return
       out.write(chunk)
-      done += len(chunk)
-      now = time.monotonic()
-      if now - last > log_every_s:
-        last = now
-        pct = f' ({100.0 * done / total:.1f}%)' if total else ''
-        logging.info('  %s: %.1f MB%s, %.1f MB/s', filename, done / 1e6, pct,
-                     (done - first) / 1e6 / max(now - start, 1e-9))
+      megabytes.update(len(chunk) / 1e6)
 
 
 def _check_sha256(path: str, sha256: Optional[str], url: str) -> None:

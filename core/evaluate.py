@@ -34,7 +34,8 @@ from absl import logging
 import tensorflow as tf
 
 from .config import EvalConfig
-from . import jsonfile
+from . import files
+from . import progress
 from . import strategy as strategy_lib
 from . import summaries
 from ..datasets import dataset_utils
@@ -45,6 +46,7 @@ RESULTS_FILE = 'results.json'
 TRAIN_CONFIG_FILE = 'config.json'
 _STEP_KEYS = ('step/.ATTRIBUTES/VARIABLE_VALUE', 'global_step')
 _PREFIX_STEP = re.compile(r'-(\d+)$')
+_POLL_SECS = 2.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -286,8 +288,9 @@ class Evaluator:
     counts = [0, 0, 0]
     if self._skipped is not None:
       self._skipped.assign(0)
-    start = last_log = time.time()
-    batches = 0
+    start = time.time()
+    batches = progress.Progress('Batch', total_batches, unit='images', every_s=30,
+                                per_count=self.config.batch_size)
     iterator = iter(self.strategy.experimental_distribute_dataset(self.dataset))
     while True:
       try:
@@ -300,15 +303,7 @@ class Evaluator:
           raise
         raise ValueError(message) from None
       counts = [a + int(b) for a, b in zip(counts, self._step(inputs).numpy())]
-      batches += 1
-      now = time.time()
-      if now - last_log > 30:
-        last_log = now
-        rate = counts[0] / max(now - start, 1e-9)
-        eta = (f', ETA {(total_batches - batches) * self.config.batch_size / rate:.0f} s'
-               if total_batches and rate else '')
-        logging.info('Batch %d%s: %d images, %.1f images/s%s.', batches,
-                     f'/{total_batches}' if total_batches else '', counts[0], rate, eta)
+      batches.update(details=f'{counts[0]} images')
     num_examples, top1, top5 = counts
     if num_examples == 0:
       raise ValueError(self._empty_message())
@@ -352,7 +347,7 @@ class Evaluator:
   def _write(self, result: EvalResult) -> None:
     eval_dir = self.config.eval_dir
     tf.io.gfile.makedirs(eval_dir)
-    jsonfile.write_json(os.path.join(eval_dir, RESULTS_FILE), result.to_json(), indent=2)
+    files.write_json(os.path.join(eval_dir, RESULTS_FILE), result.to_json(), indent=2)
     if self._writer is None:
       self._writer = tf.summary.create_file_writer(eval_dir)
     with self._writer.as_default():
@@ -388,7 +383,7 @@ def format_result(result: EvalResult, config: Optional[EvalConfig] = None) -> st
 
 def _max_steps_from(train_dir: str) -> Optional[int]:
   """`max_number_of_steps` from train_dir/config.json (at any nesting level)."""
-  data = jsonfile.read_json(os.path.join(train_dir, TRAIN_CONFIG_FILE))
+  data = files.read_json(os.path.join(train_dir, TRAIN_CONFIG_FILE))
 
   def find(node):
     if isinstance(node, dict):
@@ -403,32 +398,32 @@ def _max_steps_from(train_dir: str) -> Optional[int]:
 
 
 def new_checkpoints(train_dir: str, interval_secs: float = 0.0,
-                    timeout_secs: Optional[float] = None,
-                    sleep: Callable[[float], None] = time.sleep) -> Iterator[str]:
-  """Yields each newly recorded checkpoint of `train_dir`, as checkpoints_iterator.
+                    timeout_secs: Optional[float] = None) -> Iterator[str]:
+  """Yields each newly recorded checkpoint of `train_dir`: `tf.train.checkpoints_iterator`.
 
-  Only checkpoints that the directory's `checkpoint` state file names and whose
-  index file exists are yielded: `tf.train.CheckpointManager` records a
-  checkpoint after its files are complete, so a half-written one is never read.
-  When several appeared since the last look, the newest is yielded. Stops when
-  nothing new came for `timeout_secs` (never, if None).
+  Only the checkpoint that the directory's `checkpoint` state file names is
+  yielded (`tf.train.CheckpointManager` records one after its files are
+  complete, so a half-written one is never read); when several appeared since
+  the last look, the newest. TensorFlow's iterator looks once a second and
+  waits `interval_secs` after each yield; it stops when nothing new came for
+  `timeout_secs` (never, if None), to within that second.
   """
-  last = None
-  last_time = time.time()
-  while True:
-    start = time.time()
-    latest = tf.train.latest_checkpoint(train_dir)
-    if latest is not None and latest != last:
-      last = latest
-      yield latest
-      last_time = time.time()
-    elif timeout_secs is not None and time.time() - last_time > timeout_secs:
-      logging.info('No new checkpoint in %s for %.0f s; stopping.', train_dir, timeout_secs)
-      return
-    wait = max(0.0, float(interval_secs) - (time.time() - start))
-    if timeout_secs is not None:
-      wait = min(wait, max(0.0, last_time + timeout_secs - time.time()) + 0.05)
-    sleep(wait if wait > 0 else 0.05)
+  waited_since = [time.time()]
+
+  def timed_out() -> bool:
+    if time.time() - waited_since[0] < timeout_secs:
+      return False
+    logging.info('No new checkpoint in %s for %.0f s; stopping.', train_dir, timeout_secs)
+    return True
+
+  # A wait of _POLL_SECS looks twice, a second apart, before asking timed_out.
+  iterator = tf.train.checkpoints_iterator(
+      train_dir, min_interval_secs=interval_secs,
+      timeout=None if timeout_secs is None else _POLL_SECS,
+      timeout_fn=None if timeout_secs is None else timed_out)
+  for prefix in iterator:
+    yield prefix
+    waited_since[0] = time.time()
 
 
 def evaluate_continuously(config: EvalConfig, dataset: Optional[tf.data.Dataset] = None,

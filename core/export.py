@@ -34,6 +34,7 @@ from absl import logging
 import tensorflow as tf
 
 from .config import ExportConfig
+from ..datasets import dataset_utils
 from ..nets import checkpoints
 from ..nets import nets_factory
 
@@ -114,8 +115,7 @@ class ServingModule(tf.Module):
       return outputs(logits)
 
     def decode_one(encoded):
-      image = tf.io.decode_image(encoded, channels=channels, expand_animations=False)
-      image.set_shape([None, None, channels])
+      image = dataset_utils.decode_image(encoded, channels)
       return tf.ensure_shape(preprocess(image, size, size), [size, size, channels])
 
     def serve_bytes(image_bytes):
@@ -135,7 +135,6 @@ class ServingModule(tf.Module):
 
 def _labels_file(labels_to_names: Mapping[int, str]) -> str:
   """A temporary labels.txt of `labels_to_names` (SavedModel saving copies it)."""
-  from ..datasets import dataset_utils  # pylint: disable=g-import-not-at-top
   directory = tempfile.mkdtemp(prefix='slimvision_labels_')
   dataset_utils.write_label_file(labels_to_names, directory)
   return os.path.join(directory, dataset_utils.LABELS_FILENAME)
@@ -239,8 +238,7 @@ def write_graph_def(module: ServingModule, path: str, frozen: bool = True) -> Di
                for key, t in zip(keys, concrete.outputs))
   _makedirs_for(path)
   as_text = path.endswith('.pbtxt')
-  tf.io.write_graph(graph_def, os.path.dirname(os.path.abspath(path)), os.path.basename(path),
-                    as_text=as_text)
+  tf.io.write_graph(graph_def, _directory_of(path), os.path.basename(path), as_text=as_text)
   logging.info('Wrote %s GraphDef %s; tensors: %s.', 'frozen' if frozen else 'unfrozen', path,
                ', '.join(f'{k}={v}' for k, v in names.items()))
   return names
@@ -253,9 +251,13 @@ def _renamed_input(name: str, renames: Mapping[str, str]) -> str:
   return ('^' if control else '') + op + (f':{index}' if index else '')
 
 
+def _directory_of(path: str) -> str:
+  """The directory of a local path or of a URL of another filesystem (gs://, ram://)."""
+  return os.path.dirname(path if '://' in path else os.path.abspath(path))
+
+
 def _makedirs_for(path: str) -> None:
-  directory = os.path.dirname(os.path.abspath(path))
-  tf.io.gfile.makedirs(directory)
+  tf.io.gfile.makedirs(_directory_of(path))
 
 
 def export(config: ExportConfig) -> Dict[str, Any]:

@@ -14,6 +14,7 @@ import math
 import keras
 import tensorflow as tf
 
+from . import config as config_lib
 from .config import TrainConfig
 
 
@@ -143,5 +144,5 @@ def make_optimizer(config: TrainConfig, learning_rate) -> keras.optimizers.Optim
                        epsilon=c.opt_epsilon)
   if name == 'sgd':
     return keras.optimizers.SGD(learning_rate)
-  raise ValueError(f'Unknown optimizer {name!r}. Expected one of: adadelta, adagrad, adam, '
-                   f'adamw, ftrl, momentum, rmsprop, sgd. Received: optimizer={name!r}')
+  raise ValueError(f'Unknown optimizer {name!r}. Expected one of: '
+                   f'{", ".join(config_lib.OPTIMIZERS)}. Received: optimizer={name!r}')

@@ -45,7 +45,7 @@ def load_image(path: str, channels: int = 0) -> tf.Tensor:
     raise ValueError(f'Image file {path!r} not found.')
   data = tf.io.read_file(path)
   try:
-    return tf.io.decode_image(data, channels=channels, expand_animations=False)
+    return dataset_utils.decode_image(data, channels)
   except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError) as e:
     raise ValueError(f'Cannot decode {path!r} as an image (JPEG, PNG, GIF or BMP expected): '
                      f'{dataset_utils.clean_tf_message(e.message)}') from None

@@ -54,8 +54,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import jsonfile
+from . import files
 from . import optimizers
+from . import progress
 from . import summaries
 from . import strategy as strategy_lib
 from . import train_dir_lock
@@ -412,7 +413,7 @@ def _initialise(config: TrainConfig, net, checkpoint, ema, averaged) -> str:
 
 def _previous_config(train_dir: str) -> Optional[dict]:
   """The config.json of the run in `train_dir`, if readable."""
-  return jsonfile.read_json(os.path.join(train_dir, CONFIG_FILE), warn=False)
+  return files.read_json(os.path.join(train_dir, CONFIG_FILE), warn=False)
 
 
 def _changed_flags(previous: dict, now: dict) -> List[str]:
@@ -501,7 +502,7 @@ def _write_config(config: TrainConfig, **run) -> None:
            'tensorflow': tf.__version__, 'keras': keras.__version__}
   tf.io.gfile.makedirs(config.train_dir)
   try:
-    jsonfile.write_json(os.path.join(config.train_dir, CONFIG_FILE),
+    files.write_json(os.path.join(config.train_dir, CONFIG_FILE),
                         {**resolved.to_dict(), 'run': facts}, indent=2, sort_keys=True)
   except (OSError, tf.errors.OpError) as e:
     if not _is_disk_full(e):
@@ -515,7 +516,7 @@ def _write_config(config: TrainConfig, **run) -> None:
 def load_config(train_dir: str) -> TrainConfig:
   """The TrainConfig a run wrote to `train_dir/config.json`."""
   path = os.path.join(train_dir, CONFIG_FILE)
-  values = jsonfile.read_json(path)
+  values = files.read_json(path)
   if not isinstance(values, dict):
     raise ValueError(f'{path} is missing or not a readable run configuration.')
   values.pop('run', None)
@@ -729,7 +730,8 @@ class TrainLoop:
                     else tf.summary.create_noop_writer())
     self._stop = _StopRequest()
     self._last_save_time = self._last_summary_time = time.time()
-    self._log_time, self._log_step = time.time(), self.start_step
+    self._progress = progress.Progress('step', unit='images', per_count=state.global_batch,
+                                       start=self.start_step)
     self._seconds_per_step = None  # Of the last loop: where time-based work falls due.
     # Checkpoints are written only from finite state (weights, statistics, averages).
     watched = [v for v in list(state.averaged.values()) + list((state.ema or {}).values())
@@ -740,6 +742,7 @@ class TrainLoop:
   def run(self, max_steps: Optional[int]) -> None:
     """Trains until `state.step` reaches `max_steps` (None: until SIGTERM)."""
     current = int(self.state.step.numpy())
+    self._progress.total = max_steps
     logging.info('Training %s from step %d%s on %s (%d examples, %.1f steps per epoch).',
                  self.config.model_name, current, f' to {max_steps}' if max_steps else '',
                  self.data.source, self.data.num_samples,
@@ -804,7 +807,7 @@ class TrainLoop:
     """Logs, writes summaries and checkpoints when due; True when SIGTERM asks to stop."""
     now = time.time()
     if current % self.config.log_every_n_steps == 0 or current == max_steps:
-      self.log(current, max_steps, now)
+      self.log(current)
     if (now - self._last_summary_time >= self.config.save_summaries_secs
         or current == self.start_step + 1):
       write_summaries(metrics, shown, float(self.state.schedule(current - 1)),
@@ -822,18 +825,10 @@ class TrainLoop:
       self._last_save_time = now
     return False
 
-  def log(self, current: int, max_steps: Optional[int], now: float) -> None:
+  def log(self, current: int) -> None:
     """One progress line: step, loss, learning rate, images/s and the ETA."""
-    rate = ((current - self._log_step) * self.state.global_batch
-            / max(now - self._log_time, 1e-9))
-    eta = ''
-    if max_steps:
-      left = (max_steps - current) * self.state.global_batch / max(rate, 1e-9)
-      eta = f', ETA {_format_seconds(left)}'
-    logging.info('step %d%s: loss %.4f, lr %.6g, %.1f images/s%s', current,
-                 f'/{max_steps}' if max_steps else '', self.losses[-1],
-                 float(self.state.schedule(current - 1)), rate, eta)
-    self._log_time, self._log_step = now, current
+    self._progress.report(current, force=True, details=(
+        f'loss {self.losses[-1]:.4f}, lr {float(self.state.schedule(current - 1)):.6g}'))
 
   def save(self, current: int) -> str:
     """Writes the checkpoint of step `current`, if the state is finite.
@@ -899,10 +894,10 @@ def _data_error_message(config: TrainConfig, error: Exception) -> Optional[str]:
 def _record_skipped(train_dir: str, count: int) -> None:
   """Keeps the records skipped so far (--skip_undecodable) in config.json's `run`."""
   path = os.path.join(train_dir, CONFIG_FILE)
-  values = jsonfile.read_json(path)
+  values = files.read_json(path)
   if isinstance(values, dict) and values.get('run', {}).get('skipped_records') != count:
     values.setdefault('run', {})['skipped_records'] = count
-    jsonfile.write_json(path, values, indent=2, sort_keys=True)
+    files.write_json(path, values, indent=2, sort_keys=True)
   if count:
     logging.warning('%d undecodable or unparsable records skipped so far (each is logged '
                     'above with its file and index).', count)
@@ -984,11 +979,6 @@ def _agree(strategy, step: int, every: int, want_save: bool, stop: bool):
   agreed = strategy.reduce(tf.distribute.ReduceOp.SUM,
                            strategy.run(lambda: tf.identity(flags)), axis=None)
   return bool(agreed[0] > 0), bool(agreed[1] > 0)
-
-
-def _format_seconds(seconds: float) -> str:
-  seconds = int(round(seconds))
-  return f'{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}'
 
 
 class _StopRequest:

@@ -25,7 +25,7 @@ from typing import List, Optional
 from absl import logging
 import filelock
 
-from . import jsonfile
+from . import files
 
 LOCK_FILE = '.lock'
 HOLDER_FILE = '.lock.json'
@@ -39,7 +39,7 @@ class TrainDirInUseError(BlockingIOError):
 
 
 def _read_holder(path: str) -> Optional[dict]:
-  return jsonfile.read_json(path, warn=False)
+  return files.read_json(path, warn=False)
 
 
 def _describe(holder: Optional[dict]) -> str:
@@ -100,7 +100,7 @@ class TrainDirLock:
       logging.warning('Taking over %s from a trainer that did not stop cleanly (%s).',
                       self.train_dir, _describe(previous))
     remove_partial_checkpoints(self.train_dir)
-    jsonfile.write_json(holder_path, {
+    files.write_json(holder_path, {
         'host': socket.gethostname(), 'pid': os.getpid(),
         'started': datetime.datetime.now().astimezone().isoformat(timespec='seconds')})
     self._lock = lock

@@ -129,21 +129,22 @@ def process_image(filename: Source) -> Tuple[bytes, int, int]:
   """(JPEG bytes, height, width) of one raw image, re-encoding PNG and CMYK data."""
   data = read_source(filename)
   base = source_basename(filename)
-  try:
-    if is_png(data):  # slim's list: _PNG_FILES; the bytes tell for any file.
-      logging.info('Converting PNG to JPEG for %s', filename)
-      image = tf.io.decode_png(data, channels=3)
-      data = tf.io.encode_jpeg(image, format='rgb', quality=100).numpy()
-    elif jpeg_num_components(data) == 4 or base in _CMYK_FILES:
-      logging.info('Converting CMYK to RGB for %s', filename)
-      image = tf.io.decode_jpeg(data, channels=3)
-      data = tf.io.encode_jpeg(image, format='rgb', quality=100).numpy()
-    else:
-      image = tf.io.decode_jpeg(data, channels=3)
-  except tf.errors.InvalidArgumentError as e:
-    raise ValueError(f'Cannot decode {filename} as JPEG or PNG: '
-                     f'{dataset_utils.clean_tf_message(e.message)} '
-                     'Remove or replace the file and convert again.') from e
+  problem = None if is_png(data) or data[:2] == b'\xff\xd8' else 'not a JPEG or PNG file.'
+  if problem is None:
+    try:
+      image = dataset_utils.decode_image(data, channels=3)
+    except tf.errors.InvalidArgumentError as e:
+      problem = dataset_utils.clean_tf_message(e.message)
+  if problem is not None:
+    raise ValueError(f'Cannot decode {filename} as JPEG or PNG: {problem} Remove or replace '
+                     'the file and convert again.')
+  # slim's lists _PNG_FILES and _CMYK_FILES; the bytes tell for any file.
+  if is_png(data):
+    logging.info('Converting PNG to JPEG for %s', filename)
+    data = tf.io.encode_jpeg(image, format='rgb', quality=100).numpy()
+  elif jpeg_num_components(data) == 4 or base in _CMYK_FILES:
+    logging.info('Converting CMYK to RGB for %s', filename)
+    data = tf.io.encode_jpeg(image, format='rgb', quality=100).numpy()
   height, width = int(image.shape[0]), int(image.shape[1])
   return data, height, width
 

@@ -26,7 +26,7 @@ from typing import Dict, Iterator, List, Optional, Sequence
 from absl import logging
 import tensorflow as tf
 
-from ..core import jsonfile
+from ..core import files as files_lib
 
 MANIFEST_FILENAME = 'manifest.json'
 FORMAT = 'slimvision.shards/1'
@@ -77,21 +77,14 @@ def shard_writer(path: str) -> Iterator[tf.io.TFRecordWriter]:
   file is removed, so a crashed conversion never leaves a shard that looks
   finished.
   """
-  tmp = path + '.tmp'
-  try:
-    with tf.io.TFRecordWriter(tmp) as writer:
-      yield writer
-    tf.io.gfile.rename(tmp, path, overwrite=True)
-  except BaseException:
-    if tf.io.gfile.exists(tmp):
-      tf.io.gfile.remove(tmp)
-    raise
+  with files_lib.atomic_path(path) as tmp, tf.io.TFRecordWriter(tmp) as writer:
+    yield writer
 
 
 def read_manifest(dataset_dir: str) -> Optional[dict]:
   """The manifest of `dataset_dir`, or None when it has none (or an unreadable one, logged)."""
   path = os.path.join(dataset_dir, MANIFEST_FILENAME)
-  manifest = jsonfile.read_json(path)
+  manifest = files_lib.read_json(path)
   if manifest is None:
     return None
   if not isinstance(manifest, dict) or manifest.get('format') != FORMAT:
@@ -121,8 +114,8 @@ def write_manifest(dataset_dir: str, dataset_name: str, split_name: str,
   entry = {'records': sum(s['records'] for s in shards.values()), 'shards': shards}
   manifest['dataset'] = dataset_name
   manifest['splits'][split_name] = entry
-  jsonfile.write_json(os.path.join(dataset_dir, MANIFEST_FILENAME), manifest, indent=1,
-                      sort_keys=True)
+  files_lib.write_json(os.path.join(dataset_dir, MANIFEST_FILENAME), manifest, indent=1,
+                       sort_keys=True)
   return entry
 
 

@@ -26,6 +26,8 @@ from typing import Callable, Optional
 
 import tensorflow as tf
 
+from ..datasets import reading
+
 _MIN_OBJECT_COVERED = 0.1
 _ASPECT_RATIO_RANGE = (0.75, 1.33)
 _AREA_RANGE = (0.05, 1.0)
@@ -266,7 +268,7 @@ def preprocess_for_train_from_jpeg(encoded: tf.Tensor, height: int, width: int, 
     return tf.image.decode_and_crop_jpeg(encoded, window, channels=3)
 
   def from_other():
-    image = tf.io.decode_image(encoded, channels=3, expand_animations=False)
+    image = reading.decode_image(encoded, channels=3)
     cropped, _, _ = distorted_bounding_box_crop(image, bbox)
     return cropped
 
