@@ -188,11 +188,10 @@ class Evaluator:
       if cfg.skip_undecodable:
         with tf.init_scope(), tf.device('/cpu:0'):
           self._skipped = tf.Variable(0, dtype=tf.int64, trainable=False, name='skipped')
-      dataset = input_pipeline.eval_input(
-          cfg.dataset_name, cfg.dataset_dir, split_name=cfg.dataset_split_name,
-          preprocessing_name=cfg.preprocessing_name or self.spec.preprocessing,
+      dataset = input_pipeline.eval_input(  # Unbatched: _padded batches it, once.
+          split=info, preprocessing_name=cfg.preprocessing_name or self.spec.preprocessing,
           model_name=cfg.model_name, image_size=self.image_size,
-          batch_size=cfg.batch_size, labels_offset=cfg.labels_offset,
+          batch_size=None, labels_offset=cfg.labels_offset,
           skip_undecodable=cfg.skip_undecodable, use_grayscale=cfg.use_grayscale,
           skipped=self._skipped)
     except FileNotFoundError as e:  # No files for the split: one message, no traceback.

@@ -11,14 +11,16 @@ With inception preprocessing, JPEG records are decoded with
 `tf.image.decode_and_crop_jpeg`, so only the random crop window is decoded.
 
 Evaluation: every record of every file exactly once, in file order, the last
-partial batch kept.
+partial batch kept (or the examples unbatched, for a caller that pads them).
+
+Both are `DatasetSplit.make_tf_dataset` with a decode-and-preprocess
+`transform`; a run builds its split once and passes it (`split=`).
 
 Both fail, naming the file and record index, on a corrupt record, and on an
 undecodable image unless `skip_undecodable=True` (then such images are
 skipped and each is logged with a running count).
 """
 
-import functools
 from typing import Optional
 
 import tensorflow as tf
@@ -84,17 +86,18 @@ def _make_transform(split, family: str, is_training: bool, image_size: int,
   return transform
 
 
-def train_input(dataset_name: str, dataset_dir: str, split_name: str = 'train',
-                preprocessing_name: Optional[str] = None, model_name: Optional[str] = None,
-                image_size: int = 224, batch_size: int = 32, labels_offset: int = 0,
+def train_input(dataset_name: Optional[str] = None, dataset_dir: Optional[str] = None,
+                split_name: str = 'train', preprocessing_name: Optional[str] = None,
+                model_name: Optional[str] = None, image_size: int = 224, batch_size: int = 32,
+                labels_offset: int = 0,
                 input_context: Optional[tf.distribute.InputContext] = None,
                 shuffle_buffer: Optional[int] = None, cache: bool = False,
                 seed: Optional[int] = None, num_epochs: Optional[int] = None,
                 fast_mode: bool = True, skip_undecodable: bool = False,
                 skipped: Optional[tf.Variable] = None,
                 file_pattern: Optional[str] = None, use_grayscale: bool = False,
-                fused_decode_and_crop: bool = True,
-                channels: Optional[int] = None) -> tf.data.Dataset:
+                fused_decode_and_crop: bool = True, channels: Optional[int] = None,
+                split: Optional[dataset_utils.DatasetSplit] = None) -> tf.data.Dataset:
   """The training pipeline: `(images float32 [B, H, W, C], labels int64 [B])`.
 
   Args:
@@ -110,7 +113,7 @@ def train_input(dataset_name: str, dataset_dir: str, split_name: str = 'train',
     labels_offset: subtracted from the stored labels (slim's flag).
     input_context: shards the files by `input_pipeline_id` over
       `num_input_pipelines` (each worker reads its own files).
-    shuffle_buffer: examples in the shuffle buffer (default: 16 batches, at
+    shuffle_buffer: records in the shuffle buffer (default: 16 batches, at
       least 1024).
     cache: keep the raw records in memory after the first epoch.
     seed: shuffle seed (random crops still draw from the global generator).
@@ -122,78 +125,67 @@ def train_input(dataset_name: str, dataset_dir: str, split_name: str = 'train',
     file_pattern: overrides the split's file glob.
     use_grayscale: one-channel output (slim's flag; same as channels=1).
     fused_decode_and_crop: decode only the crop window of JPEGs (inception).
-    channels: the channels of the images the net takes; default: those
-      `model_name` is registered with, else the dataset's. Grey images are
-      replicated to RGB for a 3-channel net, colour ones made grey for a
-      1-channel net.
+    channels: the channels the net takes (default: `model_name`'s, else the
+      dataset's); grey images become RGB for a 3-channel net and vice versa.
+    split: the `DatasetSplit`, built once by the run, instead of dataset_name,
+      dataset_dir, split_name and file_pattern.
 
   Returns:
     A batched, prefetched `tf.data.Dataset` (drop_remainder=True).
   """
   _check_sizes(image_size, batch_size)
   family = _preprocessing_name(preprocessing_name, model_name)
-  split = dataset_factory.get_dataset(dataset_name, split_name, dataset_dir,
-                                      file_pattern=file_pattern)
-  ds = _shuffled_examples(split, input_context, seed, cache,
-                          shuffle_buffer or max(1024, 16 * batch_size), num_epochs,
-                          skip_undecodable, skipped)
+  split = split or _get_split(dataset_name, split_name, dataset_dir, file_pattern)
   fused = fused_decode_and_crop and family == 'inception' and split.channels == 3
   transform = _make_transform(split, family, True, image_size, labels_offset, fast_mode,
                               _net_channels(channels, use_grayscale, model_name), fused)
-  ds = dataset_utils.decode_images(ds, transform=transform, skip_undecodable=skip_undecodable,
-                                   num_parallel_calls=AUTOTUNE, deterministic=False,
-                                   skipped=skipped)
+  ds = split.make_tf_dataset(shuffle=True, num_epochs=num_epochs, seed=seed,
+                             shuffle_buffer=shuffle_buffer or max(1024, 16 * batch_size),
+                             input_context=input_context, skip_undecodable=skip_undecodable,
+                             transform=transform, check_labels=True, cache=cache,
+                             skipped=skipped)
   return ds.batch(batch_size, drop_remainder=True).prefetch(AUTOTUNE)
 
 
-def _shuffled_examples(split, input_context, seed, cache, shuffle_buffer, num_epochs,
-                       skip_undecodable, skipped) -> tf.data.Dataset:
-  """The split's parsed examples (labels checked), this input pipeline's share of
-  the files, shuffled and repeated `num_epochs` times (None: forever)."""
-  files = split.list_files()
-  if input_context is not None and input_context.num_input_pipelines > 1:
-    files = dataset_utils.shard_files(files, input_context.num_input_pipelines,
-                                      input_context.input_pipeline_id)
-  ds = dataset_utils.read_records(files, shuffle_files=True, seed=seed,
-                                  num_parallel_reads=AUTOTUNE, deterministic=False)
-  if cache:
-    ds = ds.cache()
-  ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-  ds = ds.repeat(num_epochs)
-  ds = split.parse_records(ds, skip_unparsable=skip_undecodable, deterministic=False,
-                           skipped=skipped)
-  return ds.map(functools.partial(dataset_utils.check_label, num_classes=split.num_classes))
-
-
-def eval_input(dataset_name: str, dataset_dir: str, split_name: str = 'validation',
-               preprocessing_name: Optional[str] = None, model_name: Optional[str] = None,
-               image_size: int = 224, batch_size: int = 32, labels_offset: int = 0,
+def eval_input(dataset_name: Optional[str] = None, dataset_dir: Optional[str] = None,
+               split_name: str = 'validation', preprocessing_name: Optional[str] = None,
+               model_name: Optional[str] = None, image_size: int = 224,
+               batch_size: Optional[int] = 32, labels_offset: int = 0,
                skip_undecodable: bool = False, file_pattern: Optional[str] = None,
                use_grayscale: bool = False, channels: Optional[int] = None,
-               skipped: Optional[tf.Variable] = None) -> tf.data.Dataset:
+               skipped: Optional[tf.Variable] = None,
+               split: Optional[dataset_utils.DatasetSplit] = None) -> tf.data.Dataset:
   """The evaluation pipeline: every example exactly once, in file order.
 
   Args:
     dataset_name, dataset_dir, split_name, preprocessing_name, model_name,
     image_size, labels_offset, skip_undecodable, skipped, file_pattern, use_grayscale,
-    channels: as `train_input`.
-    batch_size: examples per batch; the last batch keeps the remainder.
+    channels, split: as `train_input`.
+    batch_size: examples per batch; the last batch keeps the remainder. None:
+      the examples unbatched (for a caller that batches them itself, as
+      `evaluate.Evaluator` does, padding the last batch).
 
   Returns:
     A `tf.data.Dataset` of `(images float32 [b, H, W, C], labels int64 [b])`
-    with `b <= batch_size` (drop_remainder=False).
+    with `b <= batch_size` (drop_remainder=False), or of `(image [H, W, C],
+    label [])` pairs.
   """
-  _check_sizes(image_size, batch_size)
+  _check_sizes(image_size, batch_size or 1)
   family = _preprocessing_name(preprocessing_name, model_name)
-  split = dataset_factory.get_dataset(dataset_name, split_name, dataset_dir,
-                                      file_pattern=file_pattern)
-  ds = dataset_utils.read_records(split.list_files(), deterministic=True, cycle_length=1)
-  ds = split.parse_records(ds, skip_unparsable=skip_undecodable, skipped=skipped)
-  ds = ds.map(functools.partial(dataset_utils.check_label, num_classes=split.num_classes))
+  split = split or _get_split(dataset_name, split_name, dataset_dir, file_pattern)
   transform = _make_transform(split, family, False, image_size, labels_offset, True,
                               _net_channels(channels, use_grayscale, model_name), fused=False)
-  ds = dataset_utils.decode_images(ds, transform=transform, skip_undecodable=skip_undecodable,
-                                   num_parallel_calls=AUTOTUNE, deterministic=True,
-                                   skipped=skipped)
-  ds = ds.batch(batch_size, drop_remainder=False)
+  ds = split.make_tf_dataset(shuffle=False, skip_undecodable=skip_undecodable,
+                             transform=transform, check_labels=True, skipped=skipped)
+  if batch_size is not None:
+    ds = ds.batch(batch_size, drop_remainder=False)
   return ds.prefetch(AUTOTUNE)
+
+
+def _get_split(dataset_name: Optional[str], split_name: str, dataset_dir: Optional[str],
+               file_pattern: Optional[str]) -> dataset_utils.DatasetSplit:
+  if not dataset_name:
+    raise ValueError('Give dataset_name (with dataset_dir) or split. '
+                     'Received: dataset_name=None, split=None')
+  return dataset_factory.get_dataset(dataset_name, split_name, dataset_dir,
+                                     file_pattern=file_pattern)

@@ -211,8 +211,7 @@ def _dataset_input(config: TrainConfig, image_size: int) -> TrainingData:
 
   def input_fn(input_context):
     return input_pipeline.train_input(
-        config.dataset_name, config.dataset_dir, split_name=config.dataset_split_name,
-        preprocessing_name=config.preprocessing_name, model_name=config.model_name,
+        split=dataset, preprocessing_name=config.preprocessing_name, model_name=config.model_name,
         image_size=image_size, batch_size=config.batch_size,
         labels_offset=config.labels_offset, input_context=input_context,
         shuffle_buffer=config.shuffle_buffer, seed=config.seed,

@@ -15,6 +15,7 @@ export and the inception preprocessing of encoded bytes use it).
 """
 
 import dataclasses
+import functools
 import os
 import re
 import sys
@@ -217,17 +218,22 @@ class DatasetSplit:
                       seed: Optional[int] = None, shuffle_buffer: int = 1024,
                       input_context: Optional[tf.distribute.InputContext] = None,
                       decode: bool = True, skip_undecodable: bool = False,
-                      num_parallel_calls: int = AUTOTUNE) -> tf.data.Dataset:
+                      num_parallel_calls: int = AUTOTUNE,
+                      transform: Optional[Callable[[Dict[str, tf.Tensor]], Any]] = None,
+                      check_labels: bool = False, cache: bool = False,
+                      skipped: Optional[tf.Variable] = None) -> tf.data.Dataset:
     """A dataset of decoded examples (dicts keyed with slim's item names).
 
-    Every record of every file is read; nothing relies on `num_samples`.
+    Every record of every file is read; nothing relies on `num_samples`. The
+    training and evaluation pipelines (`core.input_pipeline`) are this with a
+    `transform`.
 
     Args:
-      shuffle: shuffle file order and examples (with `shuffle_buffer`).
+      shuffle: shuffle file order and records (with `shuffle_buffer`).
         Without it, examples come in file order, each exactly once per epoch.
       num_epochs: passes over the data; None repeats forever.
       seed: shuffle seed.
-      shuffle_buffer: examples held by the shuffle buffer.
+      shuffle_buffer: records held by the shuffle buffer.
       input_context: a `tf.distribute.InputContext`; files are sharded by
         `input_pipeline_id` over `num_input_pipelines`.
       decode: decode 'image' (uint8 [H, W, C]); if False the dicts keep the
@@ -235,28 +241,47 @@ class DatasetSplit:
       skip_undecodable: skip (and count, in the log) images that do not
         decode, and records that are not Examples, instead of failing.
       num_parallel_calls: parallelism of reading and decoding.
+      transform: instead of `decode`, a function of each item (image still
+        under 'image/encoded') returning the element, e.g. decoding fused with
+        preprocessing; its undecodable images are reported in the same way.
+      check_labels: fail, naming the record, on a label outside
+        [0, num_classes) (`check_label`).
+      cache: keep the raw records in memory after the first epoch.
+      skipped: an int64 variable counting the records and images skipped.
 
     Returns:
       A `tf.data.Dataset` of dicts: 'image' (or 'image/encoded'), 'label'
-      (int64), plus the dataset's items and 'record/file', 'record/index'.
+      (int64), plus the dataset's items and 'record/file', 'record/index'; or
+      of `transform`'s elements.
     """
+    ds = self._records(shuffle, num_epochs, seed, shuffle_buffer, input_context, cache,
+                       num_parallel_calls)
+    ds = self.parse_records(ds, skip_unparsable=skip_undecodable,
+                            num_parallel_calls=num_parallel_calls, deterministic=not shuffle,
+                            skipped=skipped)
+    if check_labels:
+      ds = ds.map(functools.partial(check_label, num_classes=self.num_classes))
+    if decode or transform is not None:
+      ds = decode_images(ds, None if transform else self.decode_image,
+                         skip_undecodable=skip_undecodable,
+                         num_parallel_calls=num_parallel_calls, deterministic=not shuffle,
+                         transform=transform, skipped=skipped)
+    return ds
+
+  def _records(self, shuffle, num_epochs, seed, shuffle_buffer, input_context, cache,
+               num_parallel_calls) -> tf.data.Dataset:
+    """This input pipeline's share of the split's raw records, shuffled and repeated."""
     files = self.list_files()
     if input_context is not None and input_context.num_input_pipelines > 1:
       files = shard_files(files, input_context.num_input_pipelines,
                           input_context.input_pipeline_id)
     ds = read_records(files, shuffle_files=shuffle, seed=seed,
-                      num_parallel_reads=num_parallel_calls,
-                      deterministic=not shuffle)
-    ds = self.parse_records(ds, skip_unparsable=skip_undecodable,
-                            num_parallel_calls=num_parallel_calls, deterministic=not shuffle)
+                      num_parallel_reads=num_parallel_calls, deterministic=not shuffle)
+    if cache:
+      ds = ds.cache()
     if shuffle:
       ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-    if decode:
-      ds = decode_images(ds, self.decode_image, skip_undecodable=skip_undecodable,
-                         num_parallel_calls=num_parallel_calls, deterministic=not shuffle)
-    if num_epochs != 1:
-      ds = ds.repeat(num_epochs)
-    return ds
+    return ds.repeat(num_epochs) if num_epochs != 1 else ds
 
   def parse_records(self, ds: tf.data.Dataset, skip_unparsable: bool = False,
                     num_parallel_calls: int = AUTOTUNE, deterministic: bool = True,
