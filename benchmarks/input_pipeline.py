@@ -20,10 +20,8 @@ the machine's speed).
 """
 
 import argparse
-import io
 import os
 import platform
-import statistics
 import sys
 import time
 
@@ -33,6 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import _bootstrap  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 _bootstrap.as_package()
+import rounds  # pylint: disable=wrong-import-position  (this folder's rounds.py)
 import tensorflow as tf  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 from slimvision.preprocessing import inception_preprocessing  # pylint: disable=g-import-not-at-top,wrong-import-position
@@ -137,10 +136,8 @@ def main():
       del it
   base = rates['decode_jpeg only']
   for name, r in rates.items():
-    ratios = [a / b for a, b in zip(r, base)]
-    print(f'{name:48s} {statistics.median(r):8.1f} images/s   '
-          f'{statistics.median(ratios):5.2f}x decode-only '
-          f'(rounds: {min(ratios):.2f}-{max(ratios):.2f})')
+    print(f'{name:48s} {rounds.median(r):8.1f} images/s   '
+          f'{rounds.ratio(r, base)} of decode-only (rounds)')
 
 
 if __name__ == '__main__':

@@ -20,7 +20,6 @@ a round. Importing the models needs Keras only; TensorFlow is not imported.
 import argparse
 import os
 import platform
-import statistics
 import sys
 import time
 
@@ -33,6 +32,7 @@ if ROOT not in sys.path:
 import _bootstrap  # pylint: disable=wrong-import-position
 
 _bootstrap.as_package()
+import rounds  # pylint: disable=wrong-import-position  (this folder's rounds.py)
 
 import keras  # pylint: disable=wrong-import-position
 import numpy as np  # pylint: disable=wrong-import-position
@@ -113,10 +113,8 @@ def main(argv=None) -> int:
   print('| net | measurement | batch | ours img/s | keras.applications img/s | ours / Keras |')
   print('|---|---|---|---|---|---|')
   for (name, mode, batch), values in runs.items():
-    ratios = [o / k for o, k in zip(values['ours'], values['keras'])]
-    print(f"| {name} | {mode} | {batch} | {statistics.median(values['ours']):.1f} | "
-          f"{statistics.median(values['keras']):.1f} | {statistics.median(ratios):.2f}x "
-          f'({min(ratios):.2f}-{max(ratios):.2f}) |')
+    print(f"| {name} | {mode} | {batch} | {rounds.median(values['ours']):.1f} | "
+          f"{rounds.median(values['keras']):.1f} | {rounds.ratio(values['ours'], values['keras'])} |")
   return 0
 
 

@@ -19,7 +19,6 @@ ratio default / 1 measured in the same round.
 import argparse
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
@@ -31,6 +30,7 @@ if ROOT not in sys.path:
 import _bootstrap  # pylint: disable=wrong-import-position
 
 _bootstrap.as_package()
+import rounds  # pylint: disable=wrong-import-position  (this folder's rounds.py)
 
 from absl import logging  # pylint: disable=wrong-import-position
 import keras  # pylint: disable=wrong-import-position
@@ -110,10 +110,8 @@ def main():
         f"{'ratio':>7s} (per round)")
   for case in cases:
     one, default = rates[(case, 1)], rates[(case, DEFAULT)]
-    ratios = [b / a for a, b in zip(one, default)]
-    print(f'{case:14s} {CASES[case][1]:5d} {statistics.median(one):10.1f} '
-          f'{statistics.median(default):11.1f} {statistics.median(ratios):6.2f}x '
-          f'({min(ratios):.2f}-{max(ratios):.2f})')
+    print(f'{case:14s} {CASES[case][1]:5d} {rounds.median(one):10.1f} '
+          f'{rounds.median(default):11.1f} {rounds.ratio(default, one):>17s}')
 
 
 if __name__ == '__main__':

@@ -16,7 +16,6 @@ rounds of ours / Keras measured in the same round.
 import argparse
 import os
 import platform
-import statistics
 import sys
 import time
 
@@ -27,6 +26,7 @@ if ROOT not in sys.path:
 import _bootstrap  # pylint: disable=wrong-import-position
 
 _bootstrap.as_package()
+import rounds  # pylint: disable=wrong-import-position  (this folder's rounds.py)
 
 import keras  # pylint: disable=wrong-import-position
 import numpy as np  # pylint: disable=wrong-import-position
@@ -137,10 +137,8 @@ def main():
     for jit in jits:
       for task in ('infer b1', 'infer b8', 'train b8'):
         ours, theirs = rates[(net, 'ours', task, jit)], rates[(net, 'keras', task, jit)]
-        ratios = [a / b for a, b in zip(ours, theirs)]
-        print(f'{net:22s} {task:9s} {str(jit):5s} {statistics.median(ours):11.2f} '
-              f'{statistics.median(theirs):12.2f} {statistics.median(ratios):9.3f}x '
-              f'({min(ratios):.2f}-{max(ratios):.2f})')
+        print(f'{net:22s} {task:9s} {str(jit):5s} {rounds.median(ours):11.2f} '
+              f'{rounds.median(theirs):12.2f} {rounds.ratio(ours, theirs, digits=3):>18s}')
 
 
 if __name__ == '__main__':

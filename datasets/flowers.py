@@ -13,15 +13,5 @@ CLASS_NAMES = ('daisy', 'dandelion', 'roses', 'sunflowers', 'tulips')
 
 INFO = dataset_utils.DatasetInfo(
     name='flowers', file_pattern=_FILE_PATTERN, splits_to_sizes=SPLITS_TO_SIZES,
-    num_classes=NUM_CLASSES, channels=3,
-    convert_command='slimvision-convert --dataset_name=flowers --dataset_dir={dataset_dir}',
-    items_to_descriptions={'image': 'A color image of varying size.',
-                           'label': 'A single integer between 0 and 4'},
-    keys_to_features=dataset_utils.base_keys_to_features(),
-    default_labels_to_names=lambda: dict(enumerate(CLASS_NAMES)))
-
-
-def get_split(split_name, dataset_dir, file_pattern=None, num_samples=None, **kwargs):
-  """The flowers `split_name` split in `dataset_dir`; see `dataset_factory.get_dataset`."""
-  return dataset_utils.DatasetSplit(INFO, split_name, dataset_dir, file_pattern=file_pattern,
-                                    num_samples=num_samples, **kwargs)
+    num_classes=NUM_CLASSES, class_names=CLASS_NAMES)
+get_split = INFO.get_split

@@ -103,13 +103,7 @@ def _parse_items(features):
 
 INFO = dataset_utils.DatasetInfo(
     name='imagenet', file_pattern=_FILE_PATTERN, splits_to_sizes=SPLITS_TO_SIZES,
-    num_classes=NUM_CLASSES, channels=3, convert_command=_CONVERT_COMMAND,
+    num_classes=NUM_CLASSES, convert_command=_CONVERT_COMMAND,
     items_to_descriptions=_ITEMS_TO_DESCRIPTIONS, keys_to_features=_keys_to_features(),
     parse_items=_parse_items, default_labels_to_names=create_readable_names_for_imagenet_labels)
-
-
-def get_split(split_name: str, dataset_dir: str, file_pattern=None, num_samples=None,
-              **kwargs) -> dataset_utils.DatasetSplit:
-  """ImageNet's `split_name` split in `dataset_dir`; see `dataset_factory.get_dataset`."""
-  return dataset_utils.DatasetSplit(INFO, split_name, dataset_dir, file_pattern=file_pattern,
-                                    num_samples=num_samples, **kwargs)
+get_split = INFO.get_split

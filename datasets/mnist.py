@@ -15,15 +15,5 @@ CLASS_NAMES = ('zero', 'one', 'two', 'three', 'four', 'five', 'size', 'seven', '
 
 INFO = dataset_utils.DatasetInfo(
     name='mnist', file_pattern=_FILE_PATTERN, splits_to_sizes=SPLITS_TO_SIZES,
-    num_classes=NUM_CLASSES, channels=1,
-    convert_command='slimvision-convert --dataset_name=mnist --dataset_dir={dataset_dir}',
-    items_to_descriptions={'image': 'A [28 x 28 x 1] grayscale image.',
-                           'label': 'A single integer between 0 and 9'},
-    keys_to_features={**dataset_utils.base_keys_to_features()},
-    default_labels_to_names=lambda: dict(enumerate(CLASS_NAMES)))
-
-
-def get_split(split_name, dataset_dir, file_pattern=None, num_samples=None, **kwargs):
-  """The MNIST `split_name` split in `dataset_dir`; see `dataset_factory.get_dataset`."""
-  return dataset_utils.DatasetSplit(INFO, split_name, dataset_dir, file_pattern=file_pattern,
-                                    num_samples=num_samples, **kwargs)
+    num_classes=NUM_CLASSES, channels=1, image_size=28, class_names=CLASS_NAMES)
+get_split = INFO.get_split

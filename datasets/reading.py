@@ -37,32 +37,74 @@ _RECORD_OVERHEAD_BYTES = 16
 class DatasetInfo:
   """The constants of one dataset (what slim spread over a dataset module).
 
+  A dataset module declares one and takes its `get_split`:
+
+      INFO = DatasetInfo(name='cifar10', file_pattern='cifar10_%s.tfrecord',
+                         splits_to_sizes={'train': 50000, 'test': 10000},
+                         num_classes=10, image_size=32, class_names=CLASS_NAMES)
+      get_split = INFO.get_split
+
   Attributes:
     name: dataset_factory name.
     file_pattern: `%s` is replaced by the split name; shell glob.
     splits_to_sizes: slim's split sizes.
     num_classes: number of labels including any background class.
+    channels: channels of the decoded `image` (3: colour, 1: grey).
+    image_size: the side of the dataset's square images; None when they vary.
+    class_names: the label names in label order (used when the dataset
+      directory has no labels.txt).
     labels_offset: how much to subtract from the stored labels to get labels
       in [0, num_classes - labels_offset) (slim's `--labels_offset`; 1 to
       train a 1000-way ImageNet classifier without the background class).
-    channels: channels of the decoded `image`.
-    convert_command: how to make the files, shown when they are missing.
-    items_to_descriptions: slim's item descriptions.
-    keys_to_features: the `tf.io.parse_single_example` spec.
+    convert_command: how to make the files, shown when they are missing
+      (default: `slimvision-convert` with the dataset's name).
+    items_to_descriptions: slim's item descriptions (default: the image's,
+      from channels and image_size, and the label's).
+    keys_to_features: the `tf.io.parse_single_example` spec (default:
+      `base_keys_to_features()`).
     parse_items: maps the parsed features to the non-image items.
-    default_labels_to_names: used when the dataset dir has no labels.txt.
+    default_labels_to_names: {label: name} when the dataset directory has no
+      labels.txt (default: from class_names).
   """
   name: str
   file_pattern: str
   splits_to_sizes: Mapping[str, int]
   num_classes: int
-  channels: int
-  convert_command: str
-  items_to_descriptions: Mapping[str, str]
-  keys_to_features: Mapping[str, Any]
+  channels: int = 3
+  image_size: Optional[int] = None
+  class_names: Optional[Sequence[str]] = None
+  labels_offset: int = 0
+  convert_command: Optional[str] = None
+  items_to_descriptions: Optional[Mapping[str, str]] = None
+  keys_to_features: Optional[Mapping[str, Any]] = None
   parse_items: Optional[Callable[[Dict[str, tf.Tensor]], Dict[str, tf.Tensor]]] = None
   default_labels_to_names: Optional[Callable[[], Dict[int, str]]] = None
-  labels_offset: int = 0
+
+  def __post_init__(self):
+    derived = {}
+    if self.convert_command is None:
+      derived['convert_command'] = (f'slimvision-convert --dataset_name={self.name} '
+                                    '--dataset_dir={dataset_dir}')
+    if self.items_to_descriptions is None:
+      kind = 'color' if self.channels == 3 else 'grayscale'
+      side, depth = self.image_size, self.channels
+      derived['items_to_descriptions'] = {
+          'image': (f'A [{side} x {side} x {depth}] {kind} image.' if side else
+                    f'A {kind} image of varying size.'),
+          'label': f'A single integer between 0 and {self.num_classes - 1}'}
+    if self.keys_to_features is None:
+      derived['keys_to_features'] = base_keys_to_features()
+    if self.default_labels_to_names is None and self.class_names is not None:
+      names = tuple(self.class_names)
+      derived['default_labels_to_names'] = lambda: dict(enumerate(names))
+    for name, value in derived.items():
+      object.__setattr__(self, name, value)  # Frozen: set once, here.
+
+  def get_split(self, split_name: str, dataset_dir: str, file_pattern: Optional[str] = None,
+                num_samples: Union[None, int, str] = None, **kwargs) -> 'DatasetSplit':
+    """The `split_name` split in `dataset_dir`; see `dataset_factory.get_dataset`."""
+    return DatasetSplit(self, split_name, dataset_dir, file_pattern=file_pattern,
+                        num_samples=num_samples, **kwargs)
 
 
 def label_names(info: Optional[DatasetInfo],

@@ -7,6 +7,8 @@ per-image standardisation.
 
 import tensorflow as tf
 
+from . import lenet_preprocessing
+
 _PADDING = 4
 
 
@@ -31,11 +33,8 @@ def preprocess_for_eval(image, output_height, output_width, add_image_summaries=
                         use_grayscale=False):
   """slim's CifarNet eval preprocessing; returns float32 [H, W, C]."""
   del add_image_summaries
-  image = tf.cast(image, tf.float32)
-  if use_grayscale:
-    image = tf.image.rgb_to_grayscale(image)
-  # slim passes (width, height) to crop_or_pad; its nets are square.
-  image = tf.image.resize_with_crop_or_pad(image, output_width, output_height)
+  image = lenet_preprocessing.cropped_or_padded(image, output_height, output_width,
+                                                use_grayscale)
   return tf.image.per_image_standardization(image)
 
 

@@ -13,13 +13,7 @@ import json
 import os
 import sys
 
-TESTS = os.path.dirname(os.path.abspath(__file__))
-sys.path[:0] = [os.path.dirname(TESTS), TESTS]
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
-import _bootstrap  # pylint: disable=wrong-import-position
-
-_bootstrap.as_package()
+import checkout  # pylint: disable=unused-import  (the checkout as slimvision)
 
 import keras  # pylint: disable=wrong-import-position
 import numpy as np  # pylint: disable=wrong-import-position

@@ -1,19 +1,6 @@
 """Test setup: the checkout is imported as `slimvision` (and slim-style as `nets`, ...)."""
 
-import os
-import sys
-
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TESTS = os.path.join(ROOT, 'tests')
-for path in (ROOT, TESTS):
-  if path not in sys.path:
-    sys.path.insert(0, path)
-
-import _bootstrap  # pylint: disable=g-import-not-at-top,wrong-import-position
-
-_bootstrap.as_package()
+import checkout  # pylint: disable=unused-import  (the checkout as slimvision)
 
 # Two logical CPU devices for the whole session, so the multi-replica code paths
 # (MirroredStrategy over 2 replicas) can be tested on any machine. This must run

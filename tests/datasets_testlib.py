@@ -19,3 +19,18 @@ def expected(name: str) -> dict:
 
 def sha256(array) -> str:
   return hashlib.sha256(array.tobytes()).hexdigest()
+
+
+def cifar10_test_with(directory, bad_example, indices) -> str:
+  """Writes `directory`/cifar10/cifar10_test.tfrecord: the mini test split with the
+  records at `indices` replaced by `bad_example` (a tf.train.Example); returns the
+  dataset directory."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  out = os.path.join(directory, 'cifar10')
+  os.makedirs(out)
+  src = os.path.join(dataset_dir('cifar10'), 'cifar10_test.tfrecord')
+  records = [r.numpy() for r in tf.data.TFRecordDataset(src)]
+  with tf.io.TFRecordWriter(os.path.join(out, 'cifar10_test.tfrecord')) as w:
+    for i, record in enumerate(records):
+      w.write(bad_example.SerializeToString() if i in indices else record)
+  return out

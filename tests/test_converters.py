@@ -5,7 +5,6 @@ import glob
 import hashlib
 import http.server
 import os
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -142,19 +141,27 @@ def test_cifar10_archive_content_is_never_run(tmp_path, protocol):
   np.testing.assert_array_equal(loaded[b'data'], good[b'data'])
 
 
+def _assert_as_slim_wrote(out, name):
+  """The converted `name` in `out` holds slim's labels.txt and, per split, the labels,
+  pixels and decoded shapes of the records slim's converter wrote. Returns the
+  expected test records."""
+  _assert_manifest_counts(out, name, ('train', 'test'))
+  exp = lib.expected(name)
+  assert (out / 'labels.txt').read_text() == exp['labels_txt']
+  for split in ('train', 'test'):
+    _, examples = _decoded(name, split, out)
+    want = [r for r in exp['records'] if r['split'] == split]
+    assert [(int(x['label']), lib.sha256(x['image']), x['image'].shape) for x in examples] == [
+        (r['label'], r['pixels_sha256'], tuple(r['decoded_shape'])) for r in want]
+  return want
+
+
 def test_cifar10_over_http(tmp_path, server):
   out = tmp_path / 'cifar10'
   download_and_convert_cifar10.run(str(out), data_url=f'{server}/cifar-10-python.tar.gz')
   assert sorted(os.listdir(out)) == ['cifar10_test.tfrecord', 'cifar10_train.tfrecord',
                                      'labels.txt', 'manifest.json']
-  _assert_manifest_counts(out, 'cifar10', ('train', 'test'))
-  exp = lib.expected('cifar10')
-  assert (out / 'labels.txt').read_text() == exp['labels_txt']
-  for split in ('train', 'test'):
-    _, examples = _decoded('cifar10', split, out)
-    want = [r for r in exp['records'] if r['split'] == split]
-    assert [(int(x['label']), lib.sha256(x['image'])) for x in examples] == [
-        (r['label'], r['pixels_sha256']) for r in want]
+  want = _assert_as_slim_wrote(out, 'cifar10')
   features = _examples(str(out / 'cifar10_test.tfrecord'))[0]
   assert sorted(features.keys()) == want[0]['feature_keys']
 
@@ -164,14 +171,7 @@ def test_mnist_over_http(tmp_path, server):
   download_and_convert_mnist.run(str(out), data_url=f'{server}/mnist/')
   assert sorted(os.listdir(out)) == ['labels.txt', 'manifest.json', 'mnist_test.tfrecord',
                                      'mnist_train.tfrecord']
-  _assert_manifest_counts(out, 'mnist', ('train', 'test'))
-  exp = lib.expected('mnist')
-  assert (out / 'labels.txt').read_text() == exp['labels_txt']
-  for split in ('train', 'test'):
-    _, examples = _decoded('mnist', split, out)
-    want = [r for r in exp['records'] if r['split'] == split]
-    assert [(int(x['label']), lib.sha256(x['image']), x['image'].shape) for x in examples] == [
-        (r['label'], r['pixels_sha256'], tuple(r['decoded_shape'])) for r in want]
+  _assert_as_slim_wrote(out, 'mnist')
 
 
 def test_download_failure_says_what_to_do(tmp_path, server):

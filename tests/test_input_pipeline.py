@@ -1,7 +1,6 @@
 """Training and evaluation input pipelines."""
 
 import os
-import shutil
 
 import numpy as np
 import pytest
@@ -108,14 +107,8 @@ def test_grayscale_dataset_with_lenet():
 
 
 def test_undecodable_images_in_pipelines(tmp_path):
-  d = tmp_path / 'cifar10'
-  d.mkdir()
-  src = os.path.join(lib.dataset_dir('cifar10'), 'cifar10_test.tfrecord')
-  records = [r.numpy() for r in tf.data.TFRecordDataset(src)]
   bad = dataset_utils.image_to_tfexample(b'\x89PNG broken', b'png', 32, 32, 0)
-  with tf.io.TFRecordWriter(str(d / 'cifar10_test.tfrecord')) as w:
-    for i, r in enumerate(records):
-      w.write(bad.SerializeToString() if i == 3 else r)
+  d = lib.cifar10_test_with(str(tmp_path), bad, (3,))
   kwargs = dict(split_name='test', model_name='cifarnet', image_size=32, batch_size=2)
   with pytest.raises(tf.errors.InvalidArgumentError, match='record 3'):
     list(input_pipeline.eval_input('cifar10', str(d), **kwargs))

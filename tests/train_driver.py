@@ -2,16 +2,9 @@
 multi-worker tests). Usage: python train_driver.py '<TrainConfig fields as JSON>'."""
 
 import json
-import os
 import sys
 
-TESTS = os.path.dirname(os.path.abspath(__file__))
-sys.path[:0] = [os.path.dirname(TESTS), TESTS]
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
-import _bootstrap  # pylint: disable=wrong-import-position
-
-_bootstrap.as_package()
+import checkout  # pylint: disable=unused-import  (the checkout as slimvision)
 
 from absl import logging  # pylint: disable=wrong-import-position
 
