@@ -1,18 +1,13 @@
 """One source of configuration: the scripts' flags are the config dataclasses' fields."""
 
 import dataclasses
-import json
-import os
-import subprocess
-import sys
 
 from absl import flags
 import pytest
 
 from slimvision.core import cli
 from slimvision.core import config as config_lib
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import scripts_testlib
 
 # Each script, its config, and the fields that are not flags there (set by the
 # script from other flags, or for library callers only).
@@ -24,23 +19,12 @@ SCRIPTS = {
                                                          'network_kwargs')),
     'classify_image': (config_lib.ClassifyConfig, ()),
 }
-_DUMP = """
-import importlib, json, sys
-sys.path.insert(0, {root!r}); import _bootstrap; _bootstrap.as_package()
-from absl import flags
-module = importlib.import_module('slimvision.{script}')
-print(json.dumps({{f.name: [f.default, f.help, getattr(f.parser, 'enum_values', None)]
-                  for f in flags.FLAGS.get_flags_for_module(module.__name__)}}))
-print('tensorflow' in sys.modules)
-"""
 
 
 @pytest.mark.parametrize('script', sorted(SCRIPTS))
 def test_each_script_defines_its_configs_fields_as_flags_and_no_copies(script):
   config_class, not_flags = SCRIPTS[script]
-  out = subprocess.run([sys.executable, '-c', _DUMP.format(root=ROOT, script=script)],
-                       capture_output=True, text=True, check=True).stdout.splitlines()
-  defined, tensorflow_imported = json.loads(out[0]), out[1]
+  defined, tensorflow_imported = scripts_testlib.script_flags(script)
   helps = config_lib.field_help(config_class)
   fields = {f.name: f for f in dataclasses.fields(config_class)}
   for name in set(fields) - set(not_flags):
@@ -51,7 +35,7 @@ def test_each_script_defines_its_configs_fields_as_flags_and_no_copies(script):
     if fields[name].metadata.get('choices'):
       assert choices == [c for c in fields[name].metadata['choices'] if c is not None]
   assert not set(not_flags) & set(defined)
-  assert tensorflow_imported == 'False'  # Start-up stays quick and quiet.
+  assert not tensorflow_imported  # Start-up stays quick and quiet.
 
 
 @pytest.mark.parametrize('config_class', [config_lib.TrainConfig, config_lib.EvalConfig,

@@ -5,6 +5,7 @@ import os
 import numpy as np
 import pytest
 
+import scripts_testlib
 from slimvision.nets import checkpoints, nets_factory
 
 
@@ -89,11 +90,8 @@ _SCRIPTS = {checkpoints.TRAIN: 'train_image_classifier.py',
 
 
 def _script_flags(command):
-  """The flags a script defines (read from its source, as --help would list them)."""
-  import re  # pylint: disable=g-import-not-at-top
-  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-  with open(os.path.join(root, _SCRIPTS[command])) as f:
-    return set(re.findall(r"DEFINE_\w+\(\s*'(\w+)'", f.read()))
+  """The flags a script defines (as --help lists them)."""
+  return set(scripts_testlib.script_flags(_SCRIPTS[command][:-len('.py')])[0])
 
 
 @pytest.fixture(scope='module')
