@@ -196,7 +196,7 @@ class TrainConfig(_Config):
     num_summary_images: Input images written to each image summary.
     steps_per_loop: Training steps per call of the compiled step function: metrics reach
       the host only at the end of each loop, which ends at every --log_every_n_steps step.
-      1 fetches them after every step.
+      1 (the default, the faster on CPU) fetches them after every step.
   """
   # Where and what.
   train_dir: str = '/tmp/tfmodel/'
@@ -257,7 +257,7 @@ class TrainConfig(_Config):
   shuffle_buffer: Optional[int] = None
   checkpoint_input_pipeline: bool = True
   num_summary_images: int = 3
-  steps_per_loop: int = option(10, at_least=1)
+  steps_per_loop: int = option(1, at_least=1)
 
   def __post_init__(self):
     check_fields(self)
