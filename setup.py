@@ -52,7 +52,7 @@ setup(
         # The other Keras backends: `KERAS_BACKEND=jax` / `torch` before importing keras.
         'jax': ['jax[cpu]'],
         'torch': ['torch'],
-        'test': ['pytest', 'pytest-xdist', 'tf-slim', 'tf-keras', 'scikit-learn', 'pillow',
+        'test': ['pytest', 'pytest-xdist', 'pytest-timeout', 'tf-slim', 'tf-keras', 'scikit-learn', 'pillow',
                  'jax[cpu]'],
     },
     entry_points={'console_scripts': [

@@ -15,19 +15,36 @@ except RuntimeError:  # Devices already initialised (e.g. a plugin imported TF f
   pass
 
 
+import ctypes  # pylint: disable=g-import-not-at-top,wrong-import-position
+import ctypes.util  # pylint: disable=g-import-not-at-top,wrong-import-position
 import gc  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 import keras  # pylint: disable=g-import-not-at-top,wrong-import-position
 import pytest  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 
+def _malloc_trim():
+  """glibc's malloc_trim(0), where the C library has it: returns the heap's free
+  pages to the system. Without it a process that built a full-size net keeps
+  its peak resident memory for the rest of the run (glibc keeps freed memory
+  in its arenas), and a test process grows with every large net it meets."""
+  libc = ctypes.util.find_library('c')
+  trim = getattr(ctypes.CDLL(libc), 'malloc_trim', None) if libc else None
+  return (lambda: trim(0)) if trim else (lambda: None)
+
+
+_release_free_memory = _malloc_trim()
+
+
 @pytest.fixture(autouse=True)
 def _collect_garbage():
   """Frees the networks a test built: Keras models hold reference cycles, which
   Python's collector otherwise reaches too rarely for a suite that builds
-  hundreds of full-size nets in one process."""
+  hundreds of full-size nets in one process; the freed heap goes back to the
+  system."""
   yield
   gc.collect()
+  _release_free_memory()
 
 
 @pytest.fixture(autouse=True, scope='module')
@@ -35,3 +52,4 @@ def _fresh_keras_session():
   """Keras' global state (name counters, cached graphs) reset between modules."""
   yield
   keras.backend.clear_session(free_memory=True)
+  _release_free_memory()
