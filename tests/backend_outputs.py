@@ -1,9 +1,10 @@
 """A net's slim variables, end_points and logits on a checkpoint, on the Keras
 backend of its process, for tests/test_backends.py.
 
-Usage: KERAS_BACKEND=jax python backend_outputs.py '<JSON>' with the fields of
-`outputs` plus `out`, the .npz file written: `variables` (JSON {slim name:
-shape}), `logits`, and `ep/<end_point>` for every end_point. The test computes
+Usage: KERAS_BACKEND=jax python backend_outputs.py '<JSON>' with the fields
+name, num_classes, image_size (`build`), checkpoint, batch, images_seed
+(`outputs`) and out, the .npz file written: `variables` (JSON {slim name:
+shape}), the parameter counts, `logits`, and `ep/<end_point>` for every end_point. The test computes
 the same on TensorFlow in its own process (`outputs`) and compares.
 """
 
@@ -19,22 +20,28 @@ import synthetic  # pylint: disable=wrong-import-position
 from slimvision.nets import checkpoints, nets_factory  # pylint: disable=wrong-import-position
 
 
-def outputs(name: str, num_classes: int, image_size: int, checkpoint: str, batch: int,
-            images_seed: int) -> dict:
-  """{'variables': {slim name: shape}, 'logits': [batch, classes], 'ep/<key>': array}
-  of `name` built for inference at `image_size` with `checkpoint` restored, on
-  `batch` synthetic images (`synthetic.synth_images`)."""
-  fn = nets_factory.get_network_fn(name, num_classes=num_classes, is_training=False,
-                                   image_size=image_size)
+def build(name: str, num_classes: int, image_size: int) -> nets_factory.NetworkFn:
+  """`name` built for inference at `image_size`."""
+  return nets_factory.get_network_fn(name, num_classes=num_classes, is_training=False,
+                                     image_size=image_size)
+
+
+def outputs(fn: nets_factory.NetworkFn, checkpoint: str, batch: int, images_seed: int) -> dict:
+  """{'variables': {slim name: shape}, 'num_parameters', 'num_trainable_parameters',
+  'logits': [batch, classes], 'ep/<key>': array} of the net `fn` with
+  `checkpoint` restored, on `batch` synthetic images (`synthetic.synth_images`)."""
   report = checkpoints.restore_checkpoint(fn, checkpoint)
   assert report.skipped_missing == [] and report.excluded == [], report
-  images = synthetic.synth_images(batch, image_size, fn.input_channels, seed=images_seed)
+  images = synthetic.synth_images(batch, fn.image_size, fn.input_channels, seed=images_seed)
   if keras.backend.backend() == 'tensorflow':
     logits, end_points = fn(images)
   else:  # One compiled call: run op by op, JAX compiles each operation on its own.
     end_points = fn.model.predict_on_batch(images)
     logits = end_points[fn.logits_key]
   out = {'variables': {n: list(s) for n, s in checkpoints.slim_variable_names(fn).items()},
+         'num_parameters': fn.model.count_params(),
+         'num_trainable_parameters': sum(int(np.prod(v.shape))
+                                         for v in fn.model.trainable_weights),
          'logits': np.asarray(keras.ops.convert_to_numpy(logits), np.float64)}
   for key, value in end_points.items():
     out[f'ep/{key}'] = np.asarray(keras.ops.convert_to_numpy(value), np.float64)
@@ -43,10 +50,10 @@ def outputs(name: str, num_classes: int, image_size: int, checkpoint: str, batch
 
 def main():
   args = json.loads(sys.argv[1])
-  path = args.pop('out')
-  result = outputs(**args)
+  fn = build(args['name'], args['num_classes'], args['image_size'])
+  result = outputs(fn, args['checkpoint'], args['batch'], args['images_seed'])
   result['variables'] = json.dumps(result['variables'])
-  np.savez(path, **result)
+  np.savez(args['out'], **result)
   print(json.dumps({'backend': keras.backend.backend()}), flush=True)
 
 

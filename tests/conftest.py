@@ -18,6 +18,7 @@ except RuntimeError:  # Devices already initialised (e.g. a plugin imported TF f
 import ctypes  # pylint: disable=g-import-not-at-top,wrong-import-position
 import ctypes.util  # pylint: disable=g-import-not-at-top,wrong-import-position
 import gc  # pylint: disable=g-import-not-at-top,wrong-import-position
+import os  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 import keras  # pylint: disable=g-import-not-at-top,wrong-import-position
 import pytest  # pylint: disable=g-import-not-at-top,wrong-import-position
@@ -36,8 +37,21 @@ def _malloc_trim():
 _release_free_memory = _malloc_trim()
 
 
+def _resident_mib():
+  """(resident now, peak so far) of this process, in MiB."""
+  with open('/proc/self/status') as f:
+    fields = dict(line.split(':', 1) for line in f)
+  return tuple(int(fields[k].split()[0]) // 1024 for k in ('VmRSS', 'VmHWM'))
+
+
+# SLIMVISION_TEST_MEMORY=FILE: each test process appends, after each test, its
+# resident memory and its peak so far (MiB) to FILE, to find the tests that set
+# the suite's peak.
+_MEMORY_LOG = os.environ.get('SLIMVISION_TEST_MEMORY')
+
+
 @pytest.fixture(autouse=True)
-def _collect_garbage():
+def _collect_garbage(request):
   """Frees the networks a test built: Keras models hold reference cycles, which
   Python's collector otherwise reaches too rarely for a suite that builds
   hundreds of full-size nets in one process; the freed heap goes back to the
@@ -45,6 +59,9 @@ def _collect_garbage():
   yield
   gc.collect()
   _release_free_memory()
+  if _MEMORY_LOG and os.path.exists('/proc/self/status'):
+    with open(_MEMORY_LOG, 'a') as f:
+      f.write('%d %d %d %s\n' % (os.getpid(), *_resident_mib(), request.node.nodeid))
 
 
 @pytest.fixture(autouse=True, scope='module')

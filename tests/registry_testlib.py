@@ -23,14 +23,11 @@ def family_representatives():
                 for names in families.values())
 
 
-def test_size(name: str) -> int:
+def training_size(name: str) -> int:
   """A small size the training build takes: its minimum, at least 32, at most the default."""
   spec = nets_factory.get_spec(name)
   smallest = nets_factory.minimum_image_size(name, is_training=True)
   return min(spec.default_image_size, max(32, smallest))
-
-
-test_size.__test__ = False  # A helper, not a test, for pytest's collection.
 
 
 def train_one_step(name, train_dir, size, learning_rate=0.01, checkpoint_path=None):

@@ -65,17 +65,21 @@ def _small_size(name):
 @pytest.mark.parametrize('name', one_net_per_family())
 @pytest.mark.parametrize('backend', [_backend_param(b) for b in BACKENDS if b != 'tensorflow'])
 def test_slims_names_end_points_and_logits_on_another_backend(backend, name, tmp_path):
-  # One net of each family on the other backend, at a small input, with slim's
-  # variables (names and shapes, from the reference) on a synthetic checkpoint:
-  # its end_points and logits equal TensorFlow's in this process (TensorFlow,
-  # the reference backend, is checked against slim's own logits at full size by
-  # test_nets_fidelity.py).
+  # One net of each family on the other backend, at a small input, on a
+  # synthetic checkpoint: its variables (names and shapes: slim shrinks, and
+  # names after their size, the kernels of some heads at small inputs),
+  # end_points and logits equal TensorFlow's in this process. TensorFlow, the
+  # reference backend, is checked against slim's own logits at full size by
+  # test_nets_fidelity.py.
   with open(os.path.join(DATA, f'{name}.json')) as f:
     spec = json.load(f)
   with np.load(os.path.join(DATA, f'{name}.seed0.npz')) as z:
     tol = synthetic.tolerance({k: z[k] for k in ('noise', 'noise_kernel') if k in z.files})
-  args = {'name': name, 'num_classes': spec['num_classes'], 'image_size': _small_size(name),
-          'checkpoint': synthetic.write_checkpoint(spec['variables'],
+  size = _small_size(name)
+  fn = backend_outputs.build(name, spec['num_classes'], size)
+  variables = checkpoints.slim_variable_names(fn)
+  args = {'name': name, 'num_classes': spec['num_classes'], 'image_size': size,
+          'checkpoint': synthetic.write_checkpoint(variables.items(),
                                                    str(tmp_path / 'model.ckpt'), name),
           'batch': 2, 'images_seed': 0}
   proc = subprocess.run(
@@ -86,9 +90,11 @@ def test_slims_names_end_points_and_logits_on_another_backend(backend, name, tmp
   assert json.loads(proc.stdout.splitlines()[-1]) == {'backend': backend}
   with np.load(tmp_path / 'out.npz') as z:
     got = {k: z[k] for k in z.files}
-  want = backend_outputs.outputs(**args)
-  assert json.loads(str(got.pop('variables'))) == {n: list(s) for n, s in spec['variables']}
-  assert sorted(got) == sorted(k for k in want if k != 'variables')
+  want = backend_outputs.outputs(fn, args['checkpoint'], args['batch'], args['images_seed'])
+  assert json.loads(str(got.pop('variables'))) == want.pop('variables')
+  for count in ('num_parameters', 'num_trainable_parameters'):
+    assert int(got.pop(count)) == want.pop(count), count
+  assert sorted(got) == sorted(want)
   for key, value in got.items():
     assert value.shape == want[key].shape, key
     scale = max(np.abs(want[key]).max(), 1e-6)

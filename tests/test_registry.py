@@ -16,14 +16,13 @@ in tests/test_registry_deploy.py.
 """
 
 import contextlib
-
 import math
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from registry_testlib import FLOWERS, FLOWERS_CLASSES, NETS, test_size, train_one_step
+from registry_testlib import FLOWERS, FLOWERS_CLASSES, NETS, training_size, train_one_step
 from slimvision.core import train
 from slimvision.nets import checkpoints, nets_factory
 from slimvision.preprocessing import preprocessing_factory
@@ -43,7 +42,7 @@ def test_registry_covers_every_family_and_spec_facts_hold():
 @pytest.mark.slow
 @pytest.mark.parametrize('name', NETS)
 def test_every_net_learns_and_fine_tunes_through_the_trainer(name, tmp_path):
-  size = test_size(name)
+  size = training_size(name)
   # The net as released (its registered number of classes), built for training.
   source = nets_factory.get_network_fn(name, is_training=True, image_size=size)
   assert source.logits_key in source.model.output

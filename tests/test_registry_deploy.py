@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from registry_testlib import FLOWERS, family_representatives, test_size, train_one_step
+from registry_testlib import FLOWERS, family_representatives, training_size, train_one_step
 from slimvision.core import evaluate, export, predict
 from slimvision.datasets import dataset_factory
 from slimvision.nets import checkpoints, nets_factory
@@ -46,7 +46,7 @@ def trained(request, tmp_path_factory):
   """
   name = request.param
   tmp = tmp_path_factory.mktemp(name)
-  size = test_size(name)
+  size = training_size(name)
   train_one_step(name, tmp / 'train', size, learning_rate=0.0)
   yield name, size, tmp
   shutil.rmtree(tmp, ignore_errors=True)
