@@ -15,33 +15,12 @@ except RuntimeError:  # Devices already initialised (e.g. a plugin imported TF f
   pass
 
 
-import ctypes  # pylint: disable=g-import-not-at-top,wrong-import-position
-import ctypes.util  # pylint: disable=g-import-not-at-top,wrong-import-position
-import gc  # pylint: disable=g-import-not-at-top,wrong-import-position
 import os  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 import keras  # pylint: disable=g-import-not-at-top,wrong-import-position
 import pytest  # pylint: disable=g-import-not-at-top,wrong-import-position
 
-
-def _malloc_trim():
-  """glibc's malloc_trim(0), where the C library has it: returns the heap's free
-  pages to the system. Without it a process that built a full-size net keeps
-  its peak resident memory for the rest of the run (glibc keeps freed memory
-  in its arenas), and a test process grows with every large net it meets."""
-  libc = ctypes.util.find_library('c')
-  trim = getattr(ctypes.CDLL(libc), 'malloc_trim', None) if libc else None
-  return (lambda: trim(0)) if trim else (lambda: None)
-
-
-_release_free_memory = _malloc_trim()
-
-
-def _resident_mib():
-  """(resident now, peak so far) of this process, in MiB."""
-  with open('/proc/self/status') as f:
-    fields = dict(line.split(':', 1) for line in f)
-  return tuple(int(fields[k].split()[0]) // 1024 for k in ('VmRSS', 'VmHWM'))
+import memory_testlib  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 
 # SLIMVISION_TEST_MEMORY=FILE: each test process appends, after each test, its
@@ -57,11 +36,11 @@ def _collect_garbage(request):
   hundreds of full-size nets in one process; the freed heap goes back to the
   system."""
   yield
-  gc.collect()
-  _release_free_memory()
-  if _MEMORY_LOG and os.path.exists('/proc/self/status'):
+  memory_testlib.release_free_memory()
+  if _MEMORY_LOG:
     with open(_MEMORY_LOG, 'a') as f:
-      f.write('%d %d %d %s\n' % (os.getpid(), *_resident_mib(), request.node.nodeid))
+      f.write('%d %d %d %s\n' % (os.getpid(), *memory_testlib.resident_mib(),
+                                 request.node.nodeid))
 
 
 @pytest.fixture(autouse=True, scope='module')
@@ -69,4 +48,4 @@ def _fresh_keras_session():
   """Keras' global state (name counters, cached graphs) reset between modules."""
   yield
   keras.backend.clear_session(free_memory=True)
-  _release_free_memory()
+  memory_testlib.release_free_memory()

@@ -1,8 +1,12 @@
-"""The suite's own footprint stays bounded: disk, time and a run that never hangs.
+"""The suite's own footprint stays bounded: disk, memory, time and a run that never hangs.
 
 The registry-wide tests write full-size checkpoints and SavedModels (VGG-16's
 checkpoint alone is over 500 MB); kept for every passing test, a run fills tens of
 GB of the temporary disk and the last tests fail with "No space left on device".
+
+A test process that built a full-size net gives its memory back once the net
+is freed (tests/checkout.py, tests/conftest.py), so that a process's memory is
+that of its largest test, not the sum of all it ran.
 
 A test that hangs, or a test process that dies (killed for memory, a crash in
 native code), must end the run with the test's name instead of a silent wait:
@@ -18,11 +22,27 @@ import time
 
 import pytest
 
+import memory_testlib
+import numpy as np
 from checkout import ROOT
+from slimvision.nets import nets_factory
 
 
 def test_a_passing_tests_tmp_path_is_removed_when_it_ends(request):
   assert request.config.getini('tmp_path_retention_policy') == 'failed'
+
+
+def test_a_freed_full_size_net_gives_its_memory_back():
+  memory_testlib.release_free_memory()
+  before, _ = memory_testlib.resident_mib()
+  fn = nets_factory.get_network_fn('vgg_a', is_training=False)  # 133 M weights: 507 MiB.
+  fn(np.zeros((1, 224, 224, 3), np.float32))
+  held, _ = memory_testlib.resident_mib()
+  del fn
+  memory_testlib.release_free_memory()
+  after, _ = memory_testlib.resident_mib()
+  assert held - before > 500, (before, held)
+  assert after - before < 0.2 * (held - before), (before, held, after)
 
 
 def test_every_test_has_a_time_limit_that_ends_its_process(request):
