@@ -15,6 +15,7 @@ from typing import Optional, Tuple
 
 import keras
 
+from . import initializers
 from .layers import ConvHParams, max_pool2d
 from .nets_factory import register_network
 from .vgg import conv2d_with_bias, fully_convolutional_head
@@ -76,7 +77,7 @@ def alexnet_v2(inputs, num_classes: int = 1000, is_training: Optional[bool] = Tr
       net, end_points, scope, hp, num_classes=num_classes, fc6_depth=4096,
       fc6_kernel=(5, 5), fc7_depth=4096, dropout_keep_prob=dropout_keep_prob,
       spatial_squeeze=spatial_squeeze, global_pool=global_pool,
-      kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.005),
+      kernel_initializer=initializers.TruncatedNormal(stddev=0.005),
       bias_initializer=keras.initializers.Constant(0.1))
 
 

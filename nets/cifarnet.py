@@ -12,6 +12,7 @@ from typing import Callable, Optional, Tuple
 import keras
 from keras import ops
 
+from . import initializers
 from . import layers
 from .layers import ConvHParams, conv2d, max_pool2d
 from .nets_factory import register_network
@@ -62,7 +63,7 @@ def _lrn(x, scope):
 def _dense(x, units, scope, hp, *, stddev, bias, activation_fn, regularize=True):
   """slim.fully_connected with cifarnet's initializers (truncated normal, constant bias)."""
   x = keras.layers.Dense(
-      units, kernel_initializer=keras.initializers.TruncatedNormal(stddev=stddev),
+      units, kernel_initializer=initializers.TruncatedNormal(stddev=stddev),
       bias_initializer=keras.initializers.Constant(bias),
       kernel_regularizer=hp.regularizer() if regularize else None,
       name=layers.layer_name(scope))(x)
@@ -91,7 +92,7 @@ def cifarnet(images, num_classes: int = 10, is_training: Optional[bool] = False,
   """
   hp = (hparams or CIFARNET_HPARAMS).replace(is_training=is_training)
   conv_hp = hp.replace(weight_decay=0.0)  # slim regularises the fully-connected layers only.
-  conv_init = keras.initializers.TruncatedNormal(stddev=5e-2)
+  conv_init = initializers.TruncatedNormal(stddev=5e-2)
   end_points = {}
   # 32 x 32 x 3
   net = end_points['conv1'] = conv2d(images, 64, 5, f'{scope}/conv1', conv_hp,

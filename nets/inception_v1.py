@@ -9,9 +9,8 @@ Published (slim, 224 x 224, 1001 classes): top-1 69.8, top-5 89.6.
 
 from typing import Callable, Optional, Tuple
 
-import keras
-
 from . import inception_utils
+from . import initializers
 from . import layers
 from .layers import ConvHParams, avg_pool2d, concat, conv2d, max_pool2d
 from .nets_factory import register_network
@@ -46,7 +45,7 @@ END_POINTS = ROOT_END_POINTS + tuple(name for name, _ in _MODULES)
 
 
 def _trunc_normal(stddev):
-  return keras.initializers.TruncatedNormal(stddev=stddev)
+  return initializers.TruncatedNormal(stddev=stddev)
 
 
 def _inception_module(net, scope, depths, branch_2_3x3, hp):

@@ -15,6 +15,7 @@ from typing import Callable, Optional, Tuple
 import keras
 
 from . import inception_utils
+from . import initializers
 from . import layers
 from .layers import ConvHParams, avg_pool2d, concat, conv2d, max_pool2d
 from .nets_factory import register_network
@@ -47,7 +48,7 @@ END_POINTS = ROOT_END_POINTS + tuple(block[1] for block in _BLOCKS)
 
 
 def _trunc_normal(stddev):
-  return keras.initializers.TruncatedNormal(stddev=stddev)
+  return initializers.TruncatedNormal(stddev=stddev)
 
 
 def _inception_module(net, scope, depths, pool, depth, hp):

@@ -9,9 +9,8 @@ Published (slim, 299 x 299, 1001 classes): top-1 78.0, top-5 93.9.
 
 from typing import Callable, Optional, Tuple
 
-import keras
-
 from . import inception_utils
+from . import initializers
 from . import layers
 from .layers import ConvHParams, avg_pool2d, concat, conv2d, max_pool2d
 from .nets_factory import register_network
@@ -194,7 +193,7 @@ def _aux_logits(net, num_classes, scope, depth, hp, spatial_squeeze):
 
 
 def _truncated_normal(stddev):
-  return keras.initializers.TruncatedNormal(stddev=stddev)
+  return initializers.TruncatedNormal(stddev=stddev)
 
 
 @register_network('inception_v3', default_image_size=299, hparams=INCEPTION_HPARAMS,

@@ -21,6 +21,8 @@ from typing import Callable, Optional, Sequence, Tuple, Union
 import keras
 from keras import ops
 
+from . import initializers
+
 # Keras 3 forbids '/' in layer names and PyTorch '.' in parameter names (the
 # Keras torch backend registers each weight under its layer's name); TensorFlow's
 # op names allow '>', and slim scope components never contain it.
@@ -196,7 +198,7 @@ def conv2d(x, filters: int, kernel_size: IntPair, scope: str, hp: ConvHParams, *
   layer = conv_class(
       filters, _pair(kernel_size), strides=_pair(stride), padding=_padding(padding),
       dilation_rate=_pair(rate), use_bias=not normalize,
-      kernel_initializer=kernel_initializer or keras.initializers.HeNormal(),
+      kernel_initializer=kernel_initializer or initializers.he_normal(),
       bias_initializer=bias_initializer or keras.initializers.Zeros(),
       kernel_regularizer=hp.regularizer(), name=layer_name(scope), **extra)
   mark_reduced_kernel(layer, reduced_from)
@@ -261,7 +263,7 @@ def depthwise_conv2d(x, kernel_size, scope: str, hp: ConvHParams, *, stride=1, r
   x = keras.layers.DepthwiseConv2D(
       _pair(kernel_size), strides=_pair(stride), padding=_padding(padding),
       depth_multiplier=depth_multiplier, dilation_rate=_pair(rate), use_bias=not normalize,
-      depthwise_initializer=kernel_initializer or keras.initializers.HeNormal(),
+      depthwise_initializer=kernel_initializer or initializers.he_normal(),
       depthwise_regularizer=hp.regularizer() if regularize else None,
       name=layer_name(scope))(x)
   if normalize:
@@ -285,7 +287,7 @@ def fully_connected(x, units: int, scope: str, hp: ConvHParams, *,
                     activation_fn=None, kernel_initializer=None):
   """slim.fully_connected (weights `[in, out]` and biases, no batch norm)."""
   x = keras.layers.Dense(
-      units, kernel_initializer=kernel_initializer or keras.initializers.GlorotUniform(),
+      units, kernel_initializer=kernel_initializer or initializers.glorot_uniform(),
       kernel_regularizer=hp.regularizer(), name=layer_name(scope))(x)
   return activation(x, scope, activation_fn)
 

@@ -9,8 +9,7 @@ slim's recipe (sgd, learning rate 0.01, batch 50) reaches about 99% on MNIST.
 
 from typing import Callable, Optional, Tuple
 
-import keras
-
+from . import initializers
 from . import layers
 from .layers import ConvHParams, conv2d, fully_connected, max_pool2d
 from .nets_factory import register_network
@@ -23,7 +22,7 @@ END_POINTS = ('conv1', 'pool1', 'conv2', 'pool2', 'Flatten', 'fc3', 'dropout3', 
 
 
 def _init():
-  return keras.initializers.TruncatedNormal(stddev=0.1)
+  return initializers.TruncatedNormal(stddev=0.1)
 
 
 @register_network('lenet', default_image_size=28, hparams=LENET_HPARAMS, num_classes=10,

@@ -16,8 +16,7 @@ import dataclasses
 import functools
 from typing import Callable, Optional, Tuple
 
-import keras
-
+from . import initializers
 from . import layers
 from .layers import ConvHParams, avg_pool2d, conv2d, depthwise_conv2d, fixed_padding
 from .nets_factory import register_network
@@ -126,7 +125,7 @@ def mobilenet_v1_base(inputs, final_endpoint: str = 'Conv2d_13_pointwise', min_d
   hp = hparams or MOBILENET_V1_HPARAMS
   scope = scope or 'MobilenetV1'
   depth = lambda d: max(int(d * depth_multiplier), min_depth)
-  init = keras.initializers.TruncatedNormal(stddev=getattr(hp, 'stddev', 0.09))
+  init = initializers.TruncatedNormal(stddev=getattr(hp, 'stddev', 0.09))
   padding = 'VALID' if use_explicit_padding else 'SAME'
   end_points = {}
 
@@ -220,7 +219,7 @@ def mobilenet_v1(inputs, num_classes: int = 1000, dropout_keep_prob: float = 0.9
   net = layers.dropout(net, dropout_keep_prob, f'{s}/Dropout_1b', hp)
   logits = conv2d(net, num_classes, 1, f'{s}/Conv2d_1c_1x1', hp, normalize=False,
                   activation_fn=None,
-                  kernel_initializer=keras.initializers.TruncatedNormal(
+                  kernel_initializer=initializers.TruncatedNormal(
                       stddev=getattr(hp, 'stddev', 0.09)))
   if spatial_squeeze:
     logits = layers.flatten(logits, f'{s}/SpatialSqueeze')

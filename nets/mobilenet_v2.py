@@ -23,6 +23,7 @@ from typing import Callable, Dict, Optional, Tuple
 import keras
 from keras import ops
 
+from . import initializers
 from . import layers
 from .layers import ConvHParams, conv2d, depthwise_conv2d, fixed_padding
 from .nets_factory import register_network
@@ -197,7 +198,7 @@ def expanded_conv(x, scope: str, hp: ConvHParams, num_outputs: int, expansion_si
 
 
 def _initializer(hp):
-  return keras.initializers.TruncatedNormal(stddev=getattr(hp, 'stddev', 0.09))
+  return initializers.TruncatedNormal(stddev=getattr(hp, 'stddev', 0.09))
 
 
 def mobilenet_v2_base(inputs, conv_defs=None, depth_multiplier: float = 1.0,

@@ -25,6 +25,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import keras
 from keras import ops
 
+from . import initializers
 from . import layers
 from .layers import ConvHParams
 
@@ -98,7 +99,7 @@ def calc_reduction_layers(num_cells: int, num_reduction_layers: int) -> List[int
 
 def _initializer():
   # slim's variance_scaling_initializer(mode='FAN_OUT'): factor 2, truncated normal.
-  return keras.initializers.VarianceScaling(2.0, mode='fan_out',
+  return initializers.VarianceScaling(2.0, mode='fan_out',
                                             distribution='truncated_normal')
 
 

@@ -15,6 +15,7 @@ from typing import Optional, Tuple
 
 import keras
 
+from . import initializers
 from .layers import ConvHParams, max_pool2d
 from .nets_factory import register_network
 from .vgg import conv2d_with_bias, fully_convolutional_head
@@ -74,7 +75,7 @@ def overfeat(inputs, num_classes: int = 1000, is_training: Optional[bool] = True
       net, end_points, scope, hp, num_classes=num_classes, fc6_depth=3072,
       fc6_kernel=(6, 6), fc7_depth=4096, dropout_keep_prob=dropout_keep_prob,
       spatial_squeeze=spatial_squeeze, global_pool=global_pool,
-      kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.005),
+      kernel_initializer=initializers.TruncatedNormal(stddev=0.005),
       bias_initializer=keras.initializers.Constant(0.1))
 
 

@@ -18,8 +18,7 @@ Caffe-era classifiers of this form (`alexnet`, `overfeat`).
 
 from typing import Optional, Sequence, Tuple
 
-import keras
-
+from . import initializers
 from . import layers
 from .layers import ConvHParams, IntPair, max_pool2d
 from .nets_factory import register_network
@@ -71,7 +70,7 @@ def conv2d_with_bias(x, filters: int, kernel_size: IntPair, scope: str, hp: Conv
   return layers.conv2d(
       x, filters, kernel_size, scope, hp, stride=stride, padding=padding, normalize=False,
       activation_fn=activation_fn,
-      kernel_initializer=kernel_initializer or keras.initializers.GlorotUniform(),
+      kernel_initializer=kernel_initializer or initializers.glorot_uniform(),
       bias_initializer=bias_initializer)
 
 
