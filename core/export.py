@@ -25,6 +25,7 @@ inference graph (input `images`), frozen with the checkpoint's values when a
 checkpoint is given.
 """
 
+import gc
 import os
 import tempfile
 import warnings
@@ -94,7 +95,11 @@ class ServingModule(tf.Module):
                labels_to_names: Optional[Mapping[int, str]] = None):
     super().__init__(name='slimvision_serving')
     if labels_to_names:
-      self.labels_file = tf.saved_model.Asset(_labels_file(labels_to_names))
+      # The asset's source file lives as long as the module (saving copies it).
+      self._labels_dir = tempfile.TemporaryDirectory(prefix='slimvision_labels_')
+      dataset_utils.write_label_file(labels_to_names, self._labels_dir.name)
+      self.labels_file = tf.saved_model.Asset(
+          os.path.join(self._labels_dir.name, dataset_utils.LABELS_FILENAME))
     # Tracked so the SavedModel holds the weights (under their slim names).
     self.weights_by_name = checkpoints.trackable_variables(network_fn)
     self.labels_offset = tf.constant(int(labels_offset), tf.int64)
@@ -133,13 +138,6 @@ class ServingModule(tf.Module):
             SERVING_BYTES: self.serve_bytes.get_concrete_function()}
 
 
-def _labels_file(labels_to_names: Mapping[int, str]) -> str:
-  """A temporary labels.txt of `labels_to_names` (SavedModel saving copies it)."""
-  directory = tempfile.mkdtemp(prefix='slimvision_labels_')
-  dataset_utils.write_label_file(labels_to_names, directory)
-  return os.path.join(directory, dataset_utils.LABELS_FILENAME)
-
-
 def class_names(config: ExportConfig, width: int) -> Optional[Dict[int, str]]:
   """The class names to keep in the SavedModel: {label: name} when they name
   exactly the `width + labels_offset` labels of the logits, else None."""
@@ -174,12 +172,40 @@ def save_saved_model(module: ServingModule, export_dir: str) -> str:
 
 
 def write_tflite(module: ServingModule, path: str, quantize: bool = False) -> str:
-  """Converts `serving_default` to TFLite (dynamic-range int8 weights with quantize)."""
-  concrete = module.serve.get_concrete_function()
-  converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], module)
+  """Converts `serving_default` of `module` to TFLite; returns `path`.
+
+  The converter reads a SavedModel (the TFLite converter itself writes one for
+  a function it is given); see `saved_model_to_tflite`.
+  """
+  with tempfile.TemporaryDirectory(prefix='slimvision_tflite_') as saved:
+    tf.saved_model.save(module, saved,
+                        signatures={SERVING_DEFAULT: module.serve.get_concrete_function()})
+    return saved_model_to_tflite(saved, path, quantize)
+
+
+def saved_model_to_tflite(export_dir: str, path: str, quantize: bool = False) -> str:
+  """Converts the `serving_default` signature of a SavedModel to TFLite.
+
+  Args:
+    export_dir: a SavedModel written by `save_saved_model` (or `write_tflite`).
+    path: the .tflite file to write (any tf.io.gfile path).
+    quantize: dynamic-range quantization (int8 weights, float activations).
+
+  Returns:
+    `path`. Its signature `serving_default` and its input and output tensors
+    carry the SavedModel's names: `images` -> `logits`, `probabilities`,
+    `classes`.
+
+  The converter holds several copies of the weights at once, so `export`
+  frees its own network before converting.
+  """
+  converter = tf.lite.TFLiteConverter.from_saved_model(export_dir,
+                                                       signature_keys=[SERVING_DEFAULT])
   if quantize:
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
-  model = _name_tflite_outputs(converter.convert())
+  model = bytearray(converter.convert())
+  del converter
+  model = _name_tflite_tensors(model)
   _makedirs_for(path)
   with tf.io.gfile.GFile(path, 'wb') as f:
     f.write(model)
@@ -188,22 +214,56 @@ def write_tflite(module: ServingModule, path: str, quantize: bool = False) -> st
   return path
 
 
-def _name_tflite_outputs(model: bytes) -> bytes:
+# The vtable slot of `Tensor.name` in TFLite's schema (field 3: 4 + 2 * 3).
+_TENSOR_NAME_SLOT = 10
+
+
+def _name_tflite_tensors(model: bytearray) -> bytearray:
   """Names the TFLite tensors of each signature after its keys (`images`, `logits`, ...).
 
-  The converter names a function's inputs and outputs after the graph's
-  placeholders and `StatefulPartitionedCall:N`; readers of the model that use
-  `get_input_details()` / `get_output_details()` rather than the signature
-  runner see these names, so give them the signature's keys.
+  The converter names a signature's tensors after the graph's placeholders
+  (`serving_default_images:0`) and `StatefulPartitionedCall_1:N`; readers of
+  the model that use `get_input_details()` / `get_output_details()` rather
+  than the signature runner see these names, so give them the signature's
+  keys. A key no longer than the name it replaces is written over it in
+  place (a FlatBuffers string is a length and its bytes), which copies
+  nothing: the model holds the weights. Otherwise the model is rebuilt.
   """
   # pylint: disable=g-import-not-at-top
+  from tensorflow.lite.python import schema_py_generated as schema
+  root = schema.Model.GetRootAs(model, 0)
+  renames = []
+  for s in range(root.SignatureDefsLength()):
+    signature = root.SignatureDefs(s)
+    subgraph = root.Subgraphs(signature.SubgraphIndex())
+    entries = ([signature.Inputs(i) for i in range(signature.InputsLength())]
+               + [signature.Outputs(i) for i in range(signature.OutputsLength())])
+    for entry in entries:
+      renames.append((subgraph.Tensors(entry.TensorIndex()), entry.Name()))
+  if not all(len(key) <= len(tensor.Name() or b'') for tensor, key in renames):
+    return _rebuilt_with_names(model)
+  for tensor, key in renames:
+    table = tensor._tab  # pylint: disable=protected-access
+    start = table.Indirect(table.Offset(_TENSOR_NAME_SLOT) + table.Pos)
+    old_length = int.from_bytes(model[start:start + 4], 'little')
+    model[start:start + 4] = len(key).to_bytes(4, 'little')
+    model[start + 4:start + 5 + old_length] = key + bytes(old_length + 1 - len(key))
+    if tensor.Name() != key:
+      raise RuntimeError(f'Renaming the TFLite tensor {key!r} failed: its name reads '
+                         f'{tensor.Name()!r}.')
+  return model
+
+
+def _rebuilt_with_names(model: bytearray) -> bytearray:
+  """`_name_tflite_tensors` by rebuilding the model (copies it a few times)."""
+  # pylint: disable=g-import-not-at-top
   from tensorflow.lite.tools import flatbuffer_utils
-  tree = flatbuffer_utils.convert_bytearray_to_object(bytearray(model))
+  tree = flatbuffer_utils.convert_bytearray_to_object(model)
   for signature in tree.signatureDefs or []:
     tensors = tree.subgraphs[signature.subgraphIndex].tensors
     for entry in list(signature.inputs or []) + list(signature.outputs or []):
       tensors[entry.tensorIndex].name = entry.name
-  return bytes(flatbuffer_utils.convert_object_to_bytearray(tree))
+  return flatbuffer_utils.convert_object_to_bytearray(tree)
 
 
 def write_graph_def(module: ServingModule, path: str, frozen: bool = True) -> Dict[str, str]:
@@ -277,12 +337,20 @@ def export(config: ExportConfig) -> Dict[str, Any]:
   written = {}
   if config.export_dir:
     written['saved_model'] = save_saved_model(module, config.export_dir)
-  if config.tflite_file:
-    written['tflite'] = write_tflite(module, config.tflite_file, config.quantize)
   if config.output_file:
     written['tensors'] = write_graph_def(module, config.output_file,
                                          frozen=bool(config.checkpoint_path))
     written['graph_def'] = config.output_file
+  if config.tflite_file:
+    if config.export_dir:
+      # The converter reads the SavedModel just written: the network is freed
+      # first, as the converter's copies of the weights are the export's peak.
+      del module, fn
+      gc.collect()
+      written['tflite'] = saved_model_to_tflite(config.export_dir, config.tflite_file,
+                                                config.quantize)
+    else:
+      written['tflite'] = write_tflite(module, config.tflite_file, config.quantize)
   return written
 
 
@@ -304,5 +372,5 @@ def run_tflite(path: str, images) -> Dict[str, Any]:
 
 
 __all__ = ['ExportConfig', 'ServingModule', 'build_network', 'class_names', 'export', 'run_tflite',
-           'save_saved_model', 'tflite_interpreter', 'write_graph_def', 'write_tflite', 'OUTPUT_KEYS',
-           'SERVING_BYTES', 'SERVING_DEFAULT']
+           'save_saved_model', 'saved_model_to_tflite', 'tflite_interpreter', 'write_graph_def',
+           'write_tflite', 'OUTPUT_KEYS', 'SERVING_BYTES', 'SERVING_DEFAULT']

@@ -25,7 +25,18 @@ from slimvision.datasets import dataset_factory
 from slimvision.nets import checkpoints, nets_factory
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FAMILIES = family_representatives()
+DATA = os.path.join(ROOT, 'tests', 'data', 'nets')
+
+
+def _num_parameters(name):
+  with open(os.path.join(DATA, f'{name}.json')) as f:
+    return json.load(f)['num_parameters']
+
+
+# The largest nets first: a process keeps some memory of each traced training
+# step, and the conversion to TFLite holds several copies of the weights, so
+# the largest conversions run while the process is smallest.
+FAMILIES = sorted(family_representatives(), key=lambda n: (-_num_parameters(n), n))
 
 
 def _jpeg(path, size=(90, 120), seed=0):
