@@ -126,7 +126,8 @@ class ServingModule(tf.Module):
     def serve_bytes(image_bytes):
       images = tf.map_fn(decode_one, image_bytes,
                          fn_output_signature=tf.TensorSpec([size, size, channels], tf.float32))
-      return serve(images)
+      # A call of the traced `serve`: the net is traced (and saved) once.
+      return self.serve(images)
 
     self.serve = tf.function(serve, input_signature=[
         tf.TensorSpec([batch_size, size, size, channels], tf.float32, name='images')])
