@@ -53,6 +53,32 @@ def test_tflite_matches_python(lenet):
   np.testing.assert_array_equal(out['classes'], lenet['logits'].argmax(axis=1))
 
 
+def _tensor_names(model):
+  interpreter = tf.lite.Interpreter(model_content=bytes(model))
+  return ([d['name'] for d in interpreter.get_input_details()],
+          sorted(d['name'] for d in interpreter.get_output_details()))
+
+
+def test_tflite_tensors_take_the_signature_keys_in_place_or_rebuilt(lenet):
+  # The converter's names (serving_default_images:0, StatefulPartitionedCall_1:N)
+  # become the signature's keys: written over in place, the model's size
+  # unchanged (nothing copied), or by rebuilding the model, alike.
+  converter = tf.lite.TFLiteConverter.from_saved_model(lenet['written']['saved_model'],
+                                                       signature_keys=['serving_default'])
+  raw = bytearray(converter.convert())
+  want = (['images'], sorted(export.OUTPUT_KEYS))
+  assert _tensor_names(raw) != want
+  in_place = export._name_tflite_tensors(bytearray(raw))  # pylint: disable=protected-access
+  rebuilt = export._rebuilt_with_names(bytearray(raw))  # pylint: disable=protected-access
+  assert len(in_place) == len(raw)
+  assert _tensor_names(in_place) == _tensor_names(rebuilt) == want
+  for model in (in_place, rebuilt):
+    interpreter = tf.lite.Interpreter(model_content=bytes(model))
+    runner = interpreter.get_signature_runner('serving_default')
+    out = runner(images=lenet['images'][:1])
+    assert _max_rel(out['logits'], lenet['logits'][:1]) < FLOAT_TOL
+
+
 def test_quantized_tflite_is_smaller_and_close(lenet, tmp_path):
   config = export.ExportConfig(model_name='lenet', checkpoint_path=lenet['prefix'],
                                num_classes=10, tflite_file=str(tmp_path / 'q.tflite'),
