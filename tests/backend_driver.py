@@ -18,17 +18,14 @@ import checkout  # pylint: disable=unused-import  (the checkout as slimvision)
 import keras  # pylint: disable=wrong-import-position
 import numpy as np  # pylint: disable=wrong-import-position
 
+import backend_outputs  # pylint: disable=wrong-import-position
 import slimvision  # pylint: disable=wrong-import-position
 import synthetic  # pylint: disable=wrong-import-position
 from slimvision.nets import checkpoints  # pylint: disable=wrong-import-position
 
 
 def _logits(model, images):
-  """The model's inference logits: eagerly on TensorFlow; elsewhere in one
-  compiled call (run op by op, JAX compiles each operation on its own)."""
-  if keras.backend.backend() == 'tensorflow':
-    return keras.ops.convert_to_numpy(model(images))
-  return np.asarray(model.predict_on_batch(images))
+  return np.asarray(keras.ops.convert_to_numpy(backend_outputs.inference(model, images)))
 
 
 def main():

@@ -23,10 +23,11 @@ def family_representatives():
                 for names in families.values())
 
 
-def training_size(name: str) -> int:
-  """A small size the training build takes: its minimum, at least 32, at most the default."""
+def training_size(name: str, is_training: bool = True) -> int:
+  """A small size the training (or inference) build takes: its minimum, at
+  least 32, at most the default."""
   spec = nets_factory.get_spec(name)
-  smallest = nets_factory.minimum_image_size(name, is_training=True)
+  smallest = nets_factory.minimum_image_size(name, is_training=is_training)
   return min(spec.default_image_size, max(32, smallest))
 
 

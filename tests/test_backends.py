@@ -17,6 +17,7 @@ import pytest
 import backend_outputs
 import synthetic
 from pretrained_testlib import release, server  # pylint: disable=unused-import
+from registry_testlib import training_size
 from slimvision.nets import checkpoints, nets_factory, pretrained
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
@@ -55,16 +56,44 @@ def test_the_subset_covers_every_family():
   assert len(nets) == len(families)
 
 
-def _small_size(name):
-  """The smallest input the inference build takes, at least 32, at most the default."""
-  spec = nets_factory.get_spec(name)
-  return min(spec.default_image_size, max(32, nets_factory.minimum_image_size(name)))
+@pytest.fixture(scope='module')
+def backend_process(tmp_path_factory):
+  """ask(backend, request) -> reply: one `backend_outputs.py` process per
+  backend for the whole module (importing Keras on a backend takes seconds),
+  started on first use and ended with the module."""
+  processes = {}
+  logs = tmp_path_factory.mktemp('backend_outputs')
+
+  def ask(backend, request):
+    if backend not in processes:
+      log = open(logs / f'{backend}.stderr', 'w+')  # pylint: disable=consider-using-with
+      processes[backend] = (subprocess.Popen(
+          [sys.executable, os.path.join(TESTS, 'backend_outputs.py')], env=_env(backend),
+          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True), log)
+    proc, log = processes[backend]
+    proc.stdin.write(json.dumps(request) + '\n')
+    proc.stdin.flush()
+    for line in proc.stdout:
+      if line.startswith(backend_outputs.REPLY):
+        return json.loads(line[len(backend_outputs.REPLY):])
+    proc.wait()
+    log.seek(0)
+    del processes[backend]
+    pytest.fail(f'The {backend} process ended (exit status {proc.returncode}):\n'
+                f'{log.read()[-6000:]}')
+
+  yield ask
+  for proc, log in processes.values():
+    proc.stdin.close()
+    proc.wait(timeout=60)
+    log.close()
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize('name', one_net_per_family())
 @pytest.mark.parametrize('backend', [_backend_param(b) for b in BACKENDS if b != 'tensorflow'])
-def test_slims_names_end_points_and_logits_on_another_backend(backend, name, tmp_path):
+def test_slims_names_end_points_and_logits_on_another_backend(backend, name, backend_process,
+                                                              tmp_path):
   # One net of each family on the other backend, at a small input, on a
   # synthetic checkpoint: its variables (names and shapes: slim shrinks, and
   # names after their size, the kernels of some heads at small inputs),
@@ -75,19 +104,15 @@ def test_slims_names_end_points_and_logits_on_another_backend(backend, name, tmp
     spec = json.load(f)
   with np.load(os.path.join(DATA, f'{name}.seed0.npz')) as z:
     tol = synthetic.tolerance({k: z[k] for k in ('noise', 'noise_kernel') if k in z.files})
-  size = _small_size(name)
+  size = training_size(name, is_training=False)
   fn = backend_outputs.build(name, spec['num_classes'], size)
   variables = checkpoints.slim_variable_names(fn)
   args = {'name': name, 'num_classes': spec['num_classes'], 'image_size': size,
           'checkpoint': synthetic.write_checkpoint(variables.items(),
                                                    str(tmp_path / 'model.ckpt'), name),
           'batch': 2, 'images_seed': 0}
-  proc = subprocess.run(
-      [sys.executable, os.path.join(TESTS, 'backend_outputs.py'),
-       json.dumps({**args, 'out': str(tmp_path / 'out.npz')})],
-      env=_env(backend), capture_output=True, text=True, timeout=600)
-  assert proc.returncode == 0, proc.stderr[-6000:]
-  assert json.loads(proc.stdout.splitlines()[-1]) == {'backend': backend}
+  reply = backend_process(backend, {**args, 'out': str(tmp_path / 'out.npz')})
+  assert reply == {'backend': backend}, reply.get('error', reply)
   with np.load(tmp_path / 'out.npz') as z:
     got = {k: z[k] for k in z.files}
   want = backend_outputs.outputs(fn, args['checkpoint'], args['batch'], args['images_seed'])
