@@ -192,6 +192,7 @@ print(keras.backend.backend(), tuple(model.predict(np.zeros((1, 64, 64, 3), 'flo
 '''
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not _installed('jax'), reason='jax is not installed')
 def test_the_models_build_and_train_without_tensorflow():
   # A JAX-only environment: only reading or writing checkpoints needs TensorFlow.

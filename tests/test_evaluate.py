@@ -321,6 +321,7 @@ def _pipeline_counts(fn, dataset_name, split, dataset_dir, labels_offset=0, imag
   return n, top1, top5
 
 
+@pytest.mark.slow
 def test_script_lenet_mnist_two_replicas_labels_offset(tmp_path):
   """10-label data on an 11-class net (labels_offset=-1), 2 replicas, batch 3."""
   fn = nets_factory.get_network_fn('lenet', num_classes=11)

@@ -192,6 +192,7 @@ def _run(script, *flags):
                         capture_output=True, text=True, timeout=240)
 
 
+@pytest.mark.slow
 def test_export_script_writes_everything(lenet, tmp_path):
   proc = _run('export_inference_graph.py', '--model_name=lenet', '--dataset_name=mnist',
               f'--checkpoint_path={os.path.dirname(lenet["prefix"])}',
@@ -249,6 +250,7 @@ def test_classify_with_saved_model_matches_checkpoint(imagenet_lenet):
                                [p.probability for p in theirs], rtol=1e-4, atol=1e-7)
 
 
+@pytest.mark.slow
 def test_classify_script_with_saved_model(imagenet_lenet):
   from slimvision.datasets import imagenet  # pylint: disable=g-import-not-at-top
   proc = _run('classify_image.py', f'--saved_model_dir={imagenet_lenet["saved_model"]}',
@@ -270,6 +272,7 @@ def test_classify_saved_model_errors(imagenet_lenet, tmp_path):
     predict.classify([str(bad)], saved_model_dir=imagenet_lenet['saved_model'])
 
 
+@pytest.mark.slow
 def test_saved_model_keeps_the_class_names_classify_prints(tmp_path, imagenet_lenet):
   # A LeNet trained on a dataset whose labels.txt names its 3 classes: the
   # export keeps the names, and classifying with the SavedModel alone prints them.

@@ -75,6 +75,7 @@ def test_unreadable_and_missing_images_name_the_file(tmp_path):
     predict.load_image(str(tmp_path / 'absent.jpg'))
 
 
+@pytest.mark.slow
 def test_classify_image_cli(v3_checkpoint, tmp_path):
   env = {**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '3'}
   cmd = [sys.executable, 'classify_image.py', '--model_name=inception_v3',

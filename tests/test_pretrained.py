@@ -76,6 +76,7 @@ def _script(script, *args):
                         capture_output=True, text=True, timeout=600, env=dict(os.environ))
 
 
+@pytest.mark.slow
 def test_commands_take_the_release_by_name(server, tmp_path):
   values, averages, _ = release(server, NET)
   photo = tmp_path / 'photo.jpg'
@@ -131,6 +132,7 @@ def test_a_truncated_archive_is_refused_by_name_and_nothing_is_cached(server, tm
   assert tf.train.load_checkpoint(pretrained.fetch(NET))
 
 
+@pytest.mark.slow
 def test_classify_by_name_equals_the_checkpoint_by_hand_and_needs_no_network_later(
     server, tmp_path, monkeypatch):
   release(server, NET, v1=True, averages=False, seed=2)

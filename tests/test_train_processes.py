@@ -103,6 +103,7 @@ def test_sigterm_writes_a_final_checkpoint_and_exits_cleanly(tmp_path):
       f"model.ckpt-{result['global_step']}")
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
   config = _tiny_config(tmp_path / 'train', max_number_of_steps=40, save_interval_secs=0)
   log = str(tmp_path / 'log1')
